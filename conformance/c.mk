@@ -1,0 +1,1 @@
+# c conformance tests (see conformance/local.mk).

@@ -1,0 +1,30 @@
+# Conformance tests: each drives a live broker.  Without AMQP_URL, the test
+# starts its own warrend on a free port with a temporary data directory.
+# Python and Node tests speak TAP, so every case is counted on its own.
+TEST_EXTENSIONS = .py .js
+PY_LOG_COMPILER = /usr/bin/python3
+PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) \
+	$(top_srcdir)/build-aux/tap-driver.sh
+JS_LOG_COMPILER = node
+JS_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) \
+	$(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = \
+	WARREND='$(abs_top_builddir)/src/warrend'; \
+	WARREN_SRCDIR='$(abs_top_srcdir)'; \
+	PYTHONPATH='$(abs_top_srcdir)/conformance/lib'; \
+	NODE_PATH='$(abs_top_srcdir)/conformance/node_modules'; \
+	export WARREND WARREN_SRCDIR PYTHONPATH NODE_PATH;
+
+conformance_tests =
+include $(srcdir)/conformance/py.mk
+include $(srcdir)/conformance/raw.mk
+include $(srcdir)/conformance/c.mk
+include $(srcdir)/conformance/node.mk
+TESTS += $(conformance_tests)
+EXTRA_DIST += conformance/lib/harness.py
+
+# Run only the conformance suite (AMQP_URL=... make conformance targets a
+# broker already running).
+conformance: all
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(conformance_tests)'
+.PHONY: conformance

@@ -1,0 +1,1 @@
+# node conformance tests (see conformance/local.mk).

@@ -1,0 +1,1 @@
+# py conformance tests (see conformance/local.mk).

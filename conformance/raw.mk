@@ -1,0 +1,1 @@
+# raw conformance tests (see conformance/local.mk).

@@ -1,0 +1,18 @@
+# Check unit tests: one program per module.
+CHECK_LDADD = $(BROKER_LIBS) $(CHECK_LIBS) $(RABBITMQ_LIBS)
+
+
+unit_tests = tests/check_wire tests/check_method tests/check_topic \
+	tests/check_queue
+check_PROGRAMS += $(unit_tests)
+TESTS += $(unit_tests)
+
+tests_check_wire_SOURCES = tests/check_wire.c
+tests_check_wire_LDADD = $(CHECK_LDADD)
+tests_check_method_SOURCES = tests/check_method.c
+tests_check_method_LDADD = $(CHECK_LDADD)
+tests_check_method_CFLAGS = $(AM_CFLAGS) $(RABBITMQ_CFLAGS) $(CHECK_CFLAGS)
+tests_check_topic_SOURCES = tests/check_topic.c
+tests_check_topic_LDADD = $(CHECK_LDADD)
+tests_check_queue_SOURCES = tests/check_queue.c
+tests_check_queue_LDADD = $(CHECK_LDADD)
