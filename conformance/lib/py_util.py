@@ -1,0 +1,346 @@
+"""Helpers for the Python client conformance tests (conformance/py/*.py).
+
+Every case is registered with py_util.test, which wraps harness.test: the
+case gets a Ctx (t.broker is the harness Broker), runs under a SIGALRM
+deadline so that a hang is a failure rather than a stuck suite, and at the
+end its connections are closed and the queues and exchanges it registered
+are deleted.
+"""
+import contextlib
+import functools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pika
+import pika.exceptions
+
+import harness
+
+CASE_TIMEOUT = float(os.environ.get("PY_CASE_TIMEOUT", "10"))
+
+# pika and py-amqp log every broker-initiated close at ERROR; the tests
+# expect many of those.  PY_CLIENT_LOG=DEBUG shows them.
+logging.basicConfig(level=getattr(logging, os.environ.get(
+    "PY_CLIENT_LOG", "CRITICAL")))
+
+
+class Timeout(Exception):
+    """A case (or one step of it) ran past its deadline."""
+
+
+def _alarm(_signum, _frame):
+    raise Timeout("deadline passed")
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Raise Timeout in the block if it runs longer than seconds."""
+    old = signal.signal(signal.SIGALRM, _alarm)
+    prev = signal.getitimer(signal.ITIMER_REAL)[0]
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        if prev:
+            signal.setitimer(signal.ITIMER_REAL, prev)
+
+
+def test(fn=None, timeout=None):
+    """Register fn(t) as a harness case, with a deadline and cleanup."""
+    if fn is None:
+        return lambda f: test(f, timeout)
+
+    @functools.wraps(fn)
+    def case(broker):
+        t = Ctx(broker)
+        try:
+            with deadline(timeout or CASE_TIMEOUT):
+                fn(t)
+        finally:
+            t.cleanup()
+    return harness.test(case)
+
+
+def _sock_of(conn):
+    """The socket under a pika BlockingConnection, or None."""
+    try:
+        return conn._impl._transport._sock
+    except AttributeError:
+        return None
+
+
+def kill_socket(conn):
+    """Drop a pika connection's TCP socket without any AMQP close."""
+    s = _sock_of(conn)
+    if s is not None:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class Ctx:
+    """Per-case state: the broker, connections to close, names to delete."""
+
+    def __init__(self, broker):
+        self.broker = broker
+        self.vhost = broker.vhost
+        self.conns = []
+        self.queues = []
+        self.exchanges = []
+        self.procs = []
+        self.closers = []
+
+    # Connections and channels ---------------------------------------
+
+    def params(self, **kw):
+        """pika ConnectionParameters for the broker, overridable by kw."""
+        b = self.broker
+        p = dict(host=b.host, port=b.port, virtual_host=b.vhost,
+                 credentials=pika.PlainCredentials(b.user, b.password),
+                 connection_attempts=1, socket_timeout=5,
+                 stack_timeout=8, blocked_connection_timeout=8)
+        p.update(kw)
+        return pika.ConnectionParameters(**p)
+
+    def conn(self, **kw):
+        """A new pika BlockingConnection, closed at the end of the case."""
+        c = pika.BlockingConnection(self.params(**kw))
+        self.conns.append(c)
+        return c
+
+    def channel(self, conn=None):
+        """A new channel, on conn or on a new connection."""
+        return (conn or self.conn()).channel()
+
+    def url(self, vhost=None):
+        """The broker's amqp:// URL (vhost escaped for amqp-tools)."""
+        b = self.broker
+        v = b.vhost if vhost is None else vhost
+        return "amqp://%s:%s@%s:%d/%s" % (
+            b.user, b.password, b.host, b.port,
+            v.replace("%", "%25").replace("/", "%2F"))
+
+    def kombu_url(self):
+        b = self.broker
+        return "pyamqp://%s:%s@%s:%d/%s" % (
+            b.user, b.password, b.host, b.port,
+            b.vhost.replace("%", "%25").replace("/", "%2F"))
+
+    # Names ------------------------------------------------------------
+
+    def name(self, prefix):
+        return harness.unique("py-" + prefix)
+
+    def queue(self, ch, name=None, **kw):
+        """Declare a queue (unique name unless given); delete it at the end."""
+        if name is None:
+            name = self.name("q")
+        ok = ch.queue_declare(name, **kw)
+        name = ok.method.queue
+        self.queues.append(name)
+        return name
+
+    def exchange(self, ch, xtype="direct", name=None, **kw):
+        """Declare an exchange; delete it at the end of the case."""
+        if name is None:
+            name = self.name("x-" + xtype)
+        ch.exchange_declare(name, xtype, **kw)
+        self.exchanges.append(name)
+        return name
+
+    def forget_queue(self, name):
+        """Register a queue declared by other means for deletion."""
+        self.queues.append(name)
+
+    def forget_exchange(self, name):
+        self.exchanges.append(name)
+
+    def on_cleanup(self, fn):
+        self.closers.append(fn)
+
+    def spawn(self, args, **kw):
+        """Start a subprocess, killed at the end of the case."""
+        p = subprocess.Popen(args, **kw)
+        self.procs.append(p)
+        return p
+
+    def cleanup(self):
+        for fn in reversed(self.closers):
+            try:
+                with deadline(3):
+                    fn()
+            except BaseException:
+                pass
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            try:
+                p.wait(3)
+            except subprocess.TimeoutExpired:
+                pass
+            for f in (p.stdout, p.stderr, p.stdin):
+                if f is not None:
+                    f.close()
+        for c in self.conns:
+            try:
+                with deadline(2):
+                    if c.is_open:
+                        c.close()
+            except BaseException:
+                kill_socket(c)
+        if self.queues or self.exchanges:
+            try:
+                with deadline(5):
+                    c = pika.BlockingConnection(self.params())
+                    try:
+                        for q in self.queues:
+                            c.channel().queue_delete(q)
+                        for x in self.exchanges:
+                            c.channel().exchange_delete(x)
+                    finally:
+                        c.close()
+            except BaseException as e:
+                sys.stderr.write("# cleanup failed: %r\n" % (e,))
+
+
+# Expectations ---------------------------------------------------------
+
+
+class _Expect:
+    def __init__(self, kind, code, text):
+        self.kind = kind
+        self.code = code
+        self.text = text
+        self.exc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is None:
+            raise AssertionError("expected %s close %s %r, got none"
+                                 % (self.kind, self.code, self.text))
+        want = (pika.exceptions.ChannelClosedByBroker if self.kind == "channel"
+                else pika.exceptions.ConnectionClosedByBroker)
+        if not isinstance(ev, want):
+            return False
+        self.exc = ev
+        check_reply(ev.reply_code, ev.reply_text, self.code, self.text)
+        return True
+
+
+def check_reply(code, text, want_code, want_text):
+    if code != want_code:
+        raise AssertionError("reply code %r (%r), expected %r (%r)"
+                             % (code, text, want_code, want_text))
+    if want_text is not None:
+        if hasattr(want_text, "match"):
+            if not want_text.match(text):
+                raise AssertionError("reply text %r does not match %r"
+                                     % (text, want_text.pattern))
+        elif text != want_text:
+            raise AssertionError("reply text %r, expected %r"
+                                 % (text, want_text))
+
+
+def channel_error(code, text=None):
+    """with channel_error(404, "..."): expect the broker to close the channel."""
+    return _Expect("channel", code, text)
+
+
+def connection_error(code, text=None):
+    """with connection_error(540, "..."): expect a connection.close."""
+    return _Expect("connection", code, text)
+
+
+def sync(ch):
+    """A round trip on ch, so an asynchronous channel error surfaces."""
+    ch.exchange_declare("amq.direct", passive=True)
+
+
+def eq(got, want, what=""):
+    if got != want:
+        raise AssertionError("%s: got %r, expected %r" % (what, got, want)
+                             if what else "got %r, expected %r" % (got, want))
+
+
+def pump_until(conn, cond, timeout=5.0, what="condition"):
+    """Run conn's I/O until cond() is true; fail at the deadline."""
+    end = time.time() + timeout
+    while not cond():
+        left = end - time.time()
+        if left <= 0:
+            raise AssertionError("timed out waiting for " + what)
+        conn.process_data_events(time_limit=min(0.05, left))
+    return cond()
+
+
+class Collector:
+    """A pika consumer callback that records deliveries."""
+
+    def __init__(self, ch=None, ack=False):
+        self.ch = ch
+        self.ack = ack
+        self.msgs = []
+
+    def __call__(self, ch, method, props, body):
+        self.msgs.append((method, props, body))
+        if self.ack:
+            ch.basic_ack(method.delivery_tag)
+
+    def bodies(self):
+        return [m[2] for m in self.msgs]
+
+    def __len__(self):
+        return len(self.msgs)
+
+
+def consume(conn, ch, queue, n, auto_ack=True, timeout=5.0, **kw):
+    """Consume until n messages arrive; cancel; return [(method, props, body)].
+
+    With auto_ack=False the messages stay unacked on ch."""
+    col = Collector()
+    tag = ch.basic_consume(queue, col, auto_ack=auto_ack, **kw)
+    pump_until(conn, lambda: len(col) >= n, timeout,
+               "%d messages from %s (got %d)" % (n, queue, len(col)))
+    ch.basic_cancel(tag)
+    return col.msgs
+
+
+def ready_count(ch, queue):
+    """Ready (not unacked) messages in queue, from a passive declare."""
+    return ch.queue_declare(queue, passive=True).method.message_count
+
+
+def consumer_count(ch, queue):
+    return ch.queue_declare(queue, passive=True).method.consumer_count
+
+
+def wait_ready(ch, queue, n, timeout=5.0):
+    """Poll until queue holds exactly n ready messages."""
+    end = time.time() + timeout
+    while True:
+        got = ready_count(ch, queue)
+        if got == n:
+            return
+        if time.time() >= end:
+            raise AssertionError("queue %s has %d ready messages, expected %d"
+                                 % (queue, got, n))
+        time.sleep(0.02)
+
+
+def publish_many(ch, queue, bodies, exchange="", props=None):
+    for b in bodies:
+        ch.basic_publish(exchange, queue, b, props)
+
+
+def python():
+    return sys.executable or "/usr/bin/python3"
