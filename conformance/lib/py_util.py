@@ -344,3 +344,30 @@ def publish_many(ch, queue, bodies, exchange="", props=None):
 
 def python():
     return sys.executable or "/usr/bin/python3"
+
+
+def drain(ch, queue):
+    """Every message in queue, fetched with basic.get (auto-ack): bodies."""
+    out = []
+    while True:
+        m, _, body = ch.basic_get(queue, auto_ack=True)
+        if m is None:
+            return out
+        out.append(body)
+
+
+def routed(ch, exchange, key, queues, body=b"m", headers=None):
+    """Publish one message and return the sorted list of queues it reached.
+
+    The gets run on the publishing channel, after the publish, so a message
+    that was routed is already in its queue."""
+    props = pika.BasicProperties(headers=headers) if headers else None
+    ch.basic_publish(exchange, key, body, props)
+    hit = []
+    for q in queues:
+        got = drain(ch, q)
+        if got:
+            if got != [body]:
+                raise AssertionError("queue %s got %r" % (q, got))
+            hit.append(q)
+    return sorted(hit)
