@@ -63,3 +63,50 @@ extern const struct exchange_type exchange_type_headers;
 int	exchange_topic_match(const char *, size_t, const char *, size_t);
 
 #endif /* EXCHANGE_H */
+
+#include <uthash.h>
+
+/* An exchange in a vhost. */
+struct exchange {
+	char			*name;		/* owned */
+	struct vhost		*vhost;		/* borrowed: owns this */
+	const struct exchange_type *type;
+	void			*state;		/* owned by the type */
+	uint8_t			 durable, auto_delete, internal, builtin;
+	uint8_t			 had_binding;
+	uint8_t			*args_buf;	/* owned */
+	struct field_table	 args;
+	char			*alternate;	/* owned; or NULL */
+	struct binding_list	 bindings;	/* outgoing, owned */
+	unsigned		 nbindings;
+	struct binding_list	 bindings_in;	/* as a destination */
+	uint32_t		 route_gen;
+	UT_hash_handle		 hh;		/* vhost->exchanges */
+};
+
+/* The queues a message goes to: each once. */
+struct route_result {
+	struct queue		**q;		/* owned array; queues borrowed */
+	size_t			 n, cap;
+};
+
+const struct exchange_type *exchange_type_find(const char *);
+struct exchange	*exchange_new(struct vhost *, const char *,
+		    const struct exchange_type *, int, int, int,
+		    const struct field_table *);
+/* Remove all bindings from and to x, unlink it and free it. */
+void		 exchange_free(struct exchange *);
+/* Bind src to a queue or an exchange; 0, or 1 if it already existed. */
+int		 exchange_bind(struct exchange *, struct queue *,
+		    struct exchange *, const char *, size_t,
+		    const struct field_table *);
+/* Remove a binding; 0, or -1 if there was none. */
+int		 exchange_unbind(struct exchange *, struct queue *,
+		    struct exchange *, const char *, size_t,
+		    const struct field_table *);
+/* Remove every binding to this queue (when it is deleted). */
+void		 exchange_unbind_queue(struct queue *);
+/* Route a message: fills rr (cleared first) with its queues. */
+void		 exchange_route(struct exchange *, const char *, size_t,
+		    const struct field_table *, struct route_result *);
+void		 route_result_free(struct route_result *);

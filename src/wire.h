@@ -34,10 +34,11 @@ struct field_table {
 /* One decoded field value; strings, tables and arrays borrow. */
 struct field_value {
 	uint8_t		 type;	/* 't','b','B','s','u','I','i','l','f','d',
-				   'D','S','A','T','F','V','x' */
+				   'D','S','A','T','F','V','x'; and 'L', a
+				   signed 64-bit like 'l', as RabbitMQ */
 	union {
 		int		 b;	/* 't' */
-		int64_t		 i;	/* 'b','s','I','l' */
+		int64_t		 i;	/* 'b','s','I','l','L' */
 		uint64_t	 u;	/* 'B','u','i','T' */
 		float		 f;	/* 'f' */
 		double		 d;	/* 'd' */
@@ -74,6 +75,22 @@ void	wire_put_u64(struct evbuffer *, uint64_t);
 void	wire_put_shortstr(struct evbuffer *, const struct shortstr *);
 void	wire_put_longstr(struct evbuffer *, const struct longstr *);
 void	wire_put_table(struct evbuffer *, const struct field_table *);
+
+/*
+ * Encoders into flat memory (for frames built in one reserved extent):
+ * each stores big-endian and returns the pointer just past what it wrote.
+ */
+uint8_t	*wire_enc_u8(uint8_t *, uint8_t);
+uint8_t	*wire_enc_u16(uint8_t *, uint16_t);
+uint8_t	*wire_enc_u32(uint8_t *, uint32_t);
+uint8_t	*wire_enc_u64(uint8_t *, uint64_t);
+uint8_t	*wire_enc_bytes(uint8_t *, const void *, size_t);
+
+/* Set a short string from a C string, truncated to 255 bytes. */
+void	wire_shortstr_set(struct shortstr *, const char *);
+
+/* Tables and arrays nested deeper than this fail validation. */
+#define WIRE_TABLE_DEPTH_MAX	64
 
 /* Check that len bytes are a well-formed table body; 0 or -1. */
 int	table_validate(const uint8_t *, size_t);

@@ -1,0 +1,97 @@
+/*
+ * channel.h: channels: method dispatch for channel, exchange, queue,
+ * basic, confirm and tx; content assembly; deliveries and acks.
+ */
+#ifndef CHANNEL_H
+#define CHANNEL_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <uthash.h>
+
+#include "method.h"
+
+struct connection;
+struct consumer;
+struct message;
+struct queue;
+
+/* A message delivered and not yet settled. */
+struct delivery {
+	struct message		*msg;		/* holds a reference; NULL: hole */
+	struct queue		*q;		/* holds a reference */
+	struct consumer		*c;		/* borrowed; NULL once cancelled */
+};
+
+/* A publish or ack held back by tx.select until tx.commit. */
+struct tx_op {
+	uint32_t		 method;	/* publish, ack, nack, reject */
+	struct message		*msg;		/* publish: holds a reference */
+	uint8_t			 mandatory;
+	uint64_t		 tag;
+	uint8_t			 multiple, requeue;
+};
+
+enum channel_state {
+	CH_OPEN,
+	CH_CLOSING		/* sent channel.close, awaiting close-ok */
+};
+
+enum channel_content {
+	CC_IDLE,
+	CC_HEADER,		/* after basic.publish */
+	CC_BODY			/* after the content header */
+};
+
+struct channel {
+	struct connection	*conn;		/* borrowed: owns this */
+	uint16_t		 id;
+	enum channel_state	 state;
+	enum channel_content	 cc;
+	struct basic_publish	 pub;		/* the publish being assembled */
+	struct message		*msg;		/* being assembled: owned */
+	uint8_t			 confirm, tx, flow_active;
+	uint64_t		 pub_seq;	/* confirm: last publish seq */
+	uint64_t		 confirmed;	/* confirm: last seq acked */
+	uint8_t			 confirm_queued;
+	struct tx_op		*txops;		/* owned array */
+	size_t			 ntxops, txcap;
+	struct consumer		*consumers;	/* owned: uthash by tag */
+	unsigned		 nconsumers;
+	struct delivery		*ua;		/* ring of unacked by tag */
+	size_t			 ua_cap, ua_head, ua_len;
+	uint64_t		 ua_base;	/* tag of ring slot ua_head */
+	uint32_t		 nunacked;
+	uint64_t		 next_tag;
+	uint16_t		 prefetch;	/* for new consumers */
+	uint16_t		 prefetch_global;
+	struct shortstr		 last_queue;	/* last declared here */
+	TAILQ_ENTRY(channel)	 confirm_entry;	/* conn->confirm_pending */
+	UT_hash_handle		 hh;		/* conn->channels */
+};
+
+struct channel	*channel_new(struct connection *, uint16_t);
+/* Requeue unacked, cancel consumers, free. */
+void		 channel_free(struct channel *);
+/* Close the channel with a soft error: channel.close, then discard. */
+void		 channel_exception(struct channel *, uint16_t, const char *,
+		    uint32_t);
+/* Handle one method on this channel; 0 or a reply code (text in conn). */
+int		 channel_method(struct channel *, uint32_t,
+		    union method_args *);
+/* Handle a content header or body frame; 0 or a reply code. */
+int		 channel_content(struct channel *, const struct frame *);
+/* Send pending publisher confirms (called once per read batch). */
+void		 channel_flush_confirms(struct channel *);
+/* Can this consumer take another delivery now? */
+int		 consumer_has_credit(const struct consumer *);
+/* Deliver one message to a consumer (takes the queue's reference). */
+void		 consumer_deliver(struct consumer *, struct message *, int);
+/* The queue went away: tell the consumer's client and drop it. */
+void		 consumer_queue_deleted(struct consumer *);
+/* Raise a channel error: "CODE_NAME - text" into conn->err; returns code. */
+int		 channel_error(struct channel *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+#endif /* CHANNEL_H */

@@ -1,0 +1,777 @@
+/*
+ * connection.c: the protocol header, connection.start/tune/open, the frame
+ * loop, heartbeats, and connection.close in both directions.
+ */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "broker.h"
+#include "auth.h"
+#include "channel.h"
+#include "conf.h"
+#include "connection.h"
+#include "method.h"
+#include "queue.h"
+#include "vhost.h"
+
+/* Seconds a peer has to answer our connection.close with close-ok. */
+#define CONNECTION_CLOSE_TIMEOUT	3
+
+static const uint8_t connection_header[8] = { 'A', 'M', 'Q', 'P', 0, 0, 9, 1 };
+
+static void	connection_read_cb(struct bufferevent *, void *);
+static void	connection_write_cb(struct bufferevent *, void *);
+static void	connection_event_cb(struct bufferevent *, short, void *);
+static void	connection_timer_cb(evutil_socket_t, short, void *);
+static void	connection_timer_set(struct connection *, unsigned);
+static int	connection_frame(struct connection *, const struct frame *);
+static int	connection_method0(struct connection *, uint32_t,
+		    union method_args *);
+static int	connection_handshake(struct connection *, uint32_t,
+		    union method_args *);
+static void	connection_send_start(struct connection *);
+static void	connection_release(struct connection *);
+static void	connection_unref(struct connection *);
+static void	connection_flush_after(struct connection *);
+
+/* Monotonic milliseconds, from libevent's cached loop time. */
+uint64_t
+connection_now(void)
+{
+	struct timeval	tv;
+
+	event_base_gettimeofday_cached(broker->base, &tv);
+	return ((uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+}
+
+/* RabbitMQ's name for a reply code. */
+const char *
+reply_code_name(int code)
+{
+	switch (code) {
+	case AMQP_REPLY_SUCCESS:	return ("OK");
+	case AMQP_CONTENT_TOO_LARGE:	return ("CONTENT_TOO_LARGE");
+	case AMQP_NO_ROUTE:		return ("NO_ROUTE");
+	case AMQP_NO_CONSUMERS:		return ("NO_CONSUMERS");
+	case AMQP_CONNECTION_FORCED:	return ("CONNECTION_FORCED");
+	case AMQP_INVALID_PATH:		return ("INVALID_PATH");
+	case AMQP_ACCESS_REFUSED:	return ("ACCESS_REFUSED");
+	case AMQP_NOT_FOUND:		return ("NOT_FOUND");
+	case AMQP_RESOURCE_LOCKED:	return ("RESOURCE_LOCKED");
+	case AMQP_PRECONDITION_FAILED:	return ("PRECONDITION_FAILED");
+	case AMQP_FRAME_ERROR:		return ("FRAME_ERROR");
+	case AMQP_SYNTAX_ERROR:		return ("SYNTAX_ERROR");
+	case AMQP_COMMAND_INVALID:	return ("COMMAND_INVALID");
+	case AMQP_CHANNEL_ERROR:	return ("CHANNEL_ERROR");
+	case AMQP_UNEXPECTED_FRAME:	return ("UNEXPECTED_FRAME");
+	case AMQP_RESOURCE_ERROR:	return ("RESOURCE_ERROR");
+	case AMQP_NOT_ALLOWED:		return ("NOT_ALLOWED");
+	case AMQP_NOT_IMPLEMENTED:	return ("NOT_IMPLEMENTED");
+	case AMQP_INTERNAL_ERROR:	return ("INTERNAL_ERROR");
+	}
+	return ("UNKNOWN");
+}
+
+/* Keep "NAME - text" as the reply text of the error being raised. */
+int
+connection_error(struct connection *c, int code, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	n = snprintf(c->err, sizeof c->err, "%s - ", reply_code_name(code));
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, sizeof c->err - n, fmt, ap);
+	va_end(ap);
+	return (code);
+}
+
+/* A new client socket. */
+void
+connection_accept(evutil_socket_t fd, struct sockaddr *sa, int salen)
+{
+	struct connection		*c;
+	struct sockaddr_in		*sin;
+	struct sockaddr_in6		*sin6;
+	char				 host[INET6_ADDRSTRLEN];
+	int				 one = 1;
+
+	c = xcalloc(1, sizeof *c);
+	c->id = ++broker->next_conn_id;
+	c->refcnt = 1;
+	TAILQ_INIT(&c->exclusive);
+	TAILQ_INIT(&c->confirm_pending);
+	if (sa->sa_family == AF_INET) {
+		sin = (struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+		snprintf(c->peer, sizeof c->peer, "%s:%u", host,
+		    ntohs(sin->sin_port));
+		c->loopback = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		sin6 = (struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+		snprintf(c->peer, sizeof c->peer, "[%s]:%u", host,
+		    ntohs(sin6->sin6_port));
+		c->loopback = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+		    (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) &&
+		    sin6->sin6_addr.s6_addr[12] == 127);
+	} else
+		snprintf(c->peer, sizeof c->peer, "local");
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	evutil_make_socket_nonblocking(fd);
+	c->bev = bufferevent_socket_new(broker->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_error("bufferevent_socket_new failed for %s", c->peer);
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->out = bufferevent_get_output(c->bev);
+	bufferevent_setcb(c->bev, connection_read_cb, connection_write_cb,
+	    connection_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->state = CONN_HEADER;
+	c->frame_max = AMQP_FRAME_MIN_SIZE;
+	c->last_read = c->last_write = connection_now();
+	c->timer = evtimer_new(broker->base, connection_timer_cb, c);
+	connection_timer_set(c, (unsigned)config.handshake_timeout);
+	TAILQ_INSERT_TAIL(&broker->conns, c, entry);
+	broker->nconns++;
+	conn_log(c, LOG_INFO, "accepted");
+}
+
+/* (Re)arm the connection's one timer. */
+static void
+connection_timer_set(struct connection *c, unsigned secs)
+{
+	struct timeval	tv = { secs, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * The timer: the handshake deadline before open, heartbeats after it, the
+ * close-ok deadline while closing.
+ */
+static void
+connection_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct connection	*c = arg;
+	uint64_t		 now = connection_now();
+	unsigned		 tick;
+
+	switch (c->state) {
+	case CONN_OPEN:
+		if (c->heartbeat == 0)
+			return;
+		if (now - c->last_read > (uint64_t)c->heartbeat * 2000) {
+			conn_log(c, LOG_WARN, "missed heartbeats from client, "
+			    "timeout: %us", c->heartbeat);
+			connection_drop(c, "missed heartbeats");
+			return;
+		}
+		tick = c->heartbeat / 2 > 0 ? c->heartbeat / 2 : 1;
+		if (now - c->last_write >= (uint64_t)tick * 1000 - 100 &&
+		    evbuffer_get_length(c->out) == 0) {
+			frame_put_heartbeat(c->out);
+			c->last_write = now;
+		}
+		connection_timer_set(c, tick);
+		break;
+	case CONN_CLOSING:
+		connection_drop(c, "no connection.close-ok in time");
+		break;
+	case CONN_DEAD:
+		break;
+	default:
+		conn_log(c, LOG_WARN, "handshake timeout");
+		connection_drop(c, "handshake timeout");
+		break;
+	}
+}
+
+/* Append a method frame. */
+void
+connection_send(struct connection *c, uint16_t ch, uint32_t id,
+    const void *args)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	method_encode(c->out, ch, id, args);
+}
+
+/* Write what is queued, then drop the connection. */
+static void
+connection_flush_after(struct connection *c)
+{
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	c->state = CONN_CLOSING;
+	c->flush_close = 1;
+	if (evbuffer_get_length(c->out) == 0)
+		connection_drop(c, "closed");
+	else
+		connection_timer_set(c, CONNECTION_CLOSE_TIMEOUT);
+}
+
+/*
+ * Release what the connection holds in the broker: channels (their
+ * unacked messages are requeued) and exclusive queues.
+ */
+static void
+connection_release(struct connection *c)
+{
+	struct channel	*ch, *tmp;
+	struct queue	*q;
+
+	HASH_ITER(hh, c->channels, ch, tmp) {
+		HASH_DEL(c->channels, ch);
+		c->nchannels--;
+		channel_free(ch);
+	}
+	while ((q = TAILQ_FIRST(&c->exclusive)) != NULL)
+		queue_delete(q);
+}
+
+/*
+ * Raise a connection exception: send connection.close, release the
+ * connection's channels, and read nothing but close-ok from now on.
+ */
+void
+connection_exception(struct connection *c, uint16_t code, const char *text,
+    uint32_t method)
+{
+	struct connection_close	cc;
+
+	if (c->state == CONN_CLOSING || c->state == CONN_DEAD)
+		return;
+	conn_log(c, LOG_WARN, "connection error: %s", text);
+	memset(&cc, 0, sizeof cc);
+	cc.reply_code = code;
+	cc.reply_text.len = (uint8_t)strnlen(text, 255);
+	memcpy(cc.reply_text.s, text, cc.reply_text.len);
+	cc.class_id = AMQP_METHOD_CLASS(method);
+	cc.method_id = AMQP_METHOD_INDEX(method);
+	connection_send(c, 0, AMQP_CONNECTION_CLOSE, &cc);
+	connection_release(c);
+	c->state = CONN_CLOSING;
+	connection_timer_set(c, CONNECTION_CLOSE_TIMEOUT);
+}
+
+/* Drop a connection now. */
+void
+connection_drop(struct connection *c, const char *why)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	conn_log(c, LOG_INFO, "closed: %s", why);
+	connection_release(c);
+	c->state = CONN_DEAD;
+	if (c->timer != NULL) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->out = NULL;
+	TAILQ_REMOVE(&broker->conns, c, entry);
+	broker->nconns--;
+	connection_unref(c);
+}
+
+/* Drop a reference; the last frees. */
+static void
+connection_unref(struct connection *c)
+{
+	if (--c->refcnt > 0)
+		return;
+	free(c->user);
+	free(c);
+}
+
+/* Shutdown: tell every client, then drop it. */
+void
+connection_close_all(void)
+{
+	struct connection	*c;
+	struct connection_close	 cc;
+	const char		*text = "CONNECTION_FORCED - broker shutdown";
+
+	while ((c = TAILQ_FIRST(&broker->conns)) != NULL) {
+		if (c->state == CONN_OPEN) {
+			memset(&cc, 0, sizeof cc);
+			cc.reply_code = AMQP_CONNECTION_FORCED;
+			cc.reply_text.len = (uint8_t)strlen(text);
+			memcpy(cc.reply_text.s, text, cc.reply_text.len);
+			connection_send(c, 0, AMQP_CONNECTION_CLOSE, &cc);
+			/* Best effort: the loop is ending. */
+			evbuffer_write(c->out, bufferevent_getfd(c->bev));
+		}
+		connection_drop(c, "broker shutdown");
+	}
+}
+
+/* Socket closed or failed. */
+static void
+connection_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct connection	*c = arg;
+
+	if (what & BEV_EVENT_EOF)
+		connection_drop(c, c->state == CONN_OPEN ?
+		    "client closed the socket without connection.close" :
+		    "client closed the socket");
+	else if (what & BEV_EVENT_ERROR)
+		connection_drop(c, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+}
+
+/* Output drained: finish a close, or resume paused deliveries. */
+static void
+connection_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct connection	*c = arg;
+	struct channel		*ch, *tmp;
+	struct consumer		*cs, *ctmp;
+
+	c->last_write = connection_now();
+	if (c->flush_close) {
+		if (evbuffer_get_length(c->out) == 0)
+			connection_drop(c, "closed");
+		return;
+	}
+	if (!c->out_paused || c->state != CONN_OPEN)
+		return;
+	c->out_paused = 0;
+	c->refcnt++;
+	HASH_ITER(hh, c->channels, ch, tmp) {
+		HASH_ITER(hh, ch->consumers, cs, ctmp)
+			queue_dispatch(cs->q);
+		if (c->state != CONN_OPEN)
+			break;
+	}
+	connection_unref(c);
+}
+
+/* Send connection.start with our properties and capabilities. */
+static void
+connection_send_start(struct connection *c)
+{
+	struct connection_start	 s;
+	struct evbuffer		*caps, *props;
+	struct field_table	 t;
+	static const char	 mechs[] = "PLAIN AMQPLAIN";
+	static const char	 locales[] = "en_US";
+
+	caps = evbuffer_new();
+	props = evbuffer_new();
+	table_add_bool(caps, "publisher_confirms", 1);
+	table_add_bool(caps, "exchange_exchange_bindings", 1);
+	table_add_bool(caps, "basic.nack", 1);
+	table_add_bool(caps, "consumer_cancel_notify", 1);
+	table_add_bool(caps, "connection.blocked", 1);
+	table_add_bool(caps, "authentication_failure_close", 1);
+	table_add_bool(caps, "per_consumer_qos", 1);
+	t.len = (uint32_t)evbuffer_get_length(caps);
+	t.p = evbuffer_pullup(caps, -1);
+	table_add_table(props, "capabilities", &t);
+	table_add_longstr(props, "product", WARREN_PRODUCT);
+	table_add_longstr(props, "version", PACKAGE_VERSION);
+	table_add_longstr(props, "platform", "C11/libevent");
+	table_add_longstr(props, "copyright", WARREN_COPYRIGHT);
+	table_add_longstr(props, "information",
+	    "An AMQP 0-9-1 broker; see README and warrend(8)");
+	memset(&s, 0, sizeof s);
+	s.version_major = 0;
+	s.version_minor = 9;
+	s.server_properties.len = (uint32_t)evbuffer_get_length(props);
+	s.server_properties.p = evbuffer_pullup(props, -1);
+	s.mechanisms.p = (const uint8_t *)mechs;
+	s.mechanisms.len = sizeof mechs - 1;
+	s.locales.p = (const uint8_t *)locales;
+	s.locales.len = sizeof locales - 1;
+	connection_send(c, 0, AMQP_CONNECTION_START, &s);
+	evbuffer_free(caps);
+	evbuffer_free(props);
+}
+
+/* Read what can be read: the protocol header, then whole frames. */
+static void
+connection_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct connection	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct channel		*ch;
+	uint8_t			 hdr[AMQP_FRAME_HEADER_SIZE], *p;
+	struct frame		 f;
+	size_t			 len, used;
+	uint32_t		 size;
+	int			 rc;
+
+	c->refcnt++;
+	c->last_read = connection_now();
+	if (c->state == CONN_HEADER) {
+		if (evbuffer_get_length(in) < sizeof connection_header)
+			goto out;
+		p = evbuffer_pullup(in, sizeof connection_header);
+		if (memcmp(p, connection_header, sizeof connection_header)
+		    != 0) {
+			/* 0-9-1 4.2.2: reply with the header we speak. */
+			conn_log(c, LOG_INFO, "bad protocol header");
+			evbuffer_add(c->out, connection_header,
+			    sizeof connection_header);
+			connection_flush_after(c);
+			goto out;
+		}
+		evbuffer_drain(in, sizeof connection_header);
+		connection_send_start(c);
+		c->state = CONN_START_OK;
+	}
+	while (c->state != CONN_DEAD && !c->flush_close) {
+		len = evbuffer_get_length(in);
+		if (len < AMQP_FRAME_HEADER_SIZE)
+			break;
+		evbuffer_copyout(in, hdr, sizeof hdr);
+		size = (uint32_t)hdr[3] << 24 | (uint32_t)hdr[4] << 16 |
+		    (uint32_t)hdr[5] << 8 | hdr[6];
+		if ((uint64_t)size + AMQP_FRAME_OVERHEAD > c->frame_max) {
+			connection_error(c, AMQP_FRAME_ERROR,
+			    "frame size %u exceeds the negotiated frame_max "
+			    "(%u)", size + AMQP_FRAME_OVERHEAD, c->frame_max);
+			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
+			evbuffer_drain(in, len);
+			break;
+		}
+		if (len < (size_t)size + AMQP_FRAME_OVERHEAD)
+			break;
+		p = evbuffer_pullup(in, (ssize_t)size + AMQP_FRAME_OVERHEAD);
+		rc = frame_decode(p, (size_t)size + AMQP_FRAME_OVERHEAD, &f,
+		    &used);
+		if (rc != 0) {
+			connection_error(c, AMQP_FRAME_ERROR,
+			    "frame end octet is %u, not %u",
+			    p[size + AMQP_FRAME_HEADER_SIZE], AMQP_FRAME_END);
+			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			break;
+		}
+		rc = connection_frame(c, &f);
+		if (c->state == CONN_DEAD)
+			break;
+		evbuffer_drain(in, used);
+		if (rc != 0)
+			evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	/* One basic.ack (multiple) per channel for this whole batch. */
+	while ((ch = TAILQ_FIRST(&c->confirm_pending)) != NULL) {
+		TAILQ_REMOVE(&c->confirm_pending, ch, confirm_entry);
+		ch->confirm_queued = 0;
+		channel_flush_confirms(ch);
+	}
+out:
+	connection_unref(c);
+}
+
+/*
+ * Handle one frame.  Returns non-zero after a connection exception (the
+ * rest of the input is then discarded).
+ */
+static int
+connection_frame(struct connection *c, const struct frame *f)
+{
+	union method_args		 args;
+	const struct method_desc	*md;
+	struct channel			*ch = NULL;
+	uint32_t			 id = 0;
+	uint16_t			 chid = f->channel;
+	int				 rc;
+
+	if (c->state == CONN_CLOSING) {
+		/* Only close-ok (or a crossing close) matters now. */
+		if (f->type != AMQP_FRAME_METHOD || chid != 0 ||
+		    method_decode(f->payload, f->size, &id, &md, &args) != 0)
+			return (0);
+		if (id == AMQP_CONNECTION_CLOSE_OK)
+			connection_drop(c, "closed after connection error");
+		else if (id == AMQP_CONNECTION_CLOSE) {
+			connection_send(c, 0, AMQP_CONNECTION_CLOSE_OK, NULL);
+			connection_flush_after(c);
+		}
+		return (0);
+	}
+	switch (f->type) {
+	case AMQP_FRAME_HEARTBEAT:
+		if (chid != 0) {
+			rc = connection_error(c, AMQP_FRAME_ERROR,
+			    "heartbeat frame on channel %u", chid);
+			goto fail;
+		}
+		return (0);
+	case AMQP_FRAME_METHOD:
+		rc = method_decode(f->payload, f->size, &id, &md, &args);
+		if (rc == AMQP_COMMAND_INVALID) {
+			rc = connection_error(c, rc, "unknown method: class "
+			    "%u, method %u", AMQP_METHOD_CLASS(id),
+			    AMQP_METHOD_INDEX(id));
+			goto fail;
+		}
+		if (rc != 0) {
+			rc = connection_error(c, rc, "cannot decode %s "
+			    "arguments", method_name(id));
+			goto fail;
+		}
+		break;
+	case AMQP_FRAME_HEADER:
+	case AMQP_FRAME_BODY:
+		break;
+	default:
+		rc = connection_error(c, AMQP_FRAME_ERROR,
+		    "unknown frame type %u", f->type);
+		goto fail;
+	}
+	if (c->state != CONN_OPEN) {
+		if (f->type != AMQP_FRAME_METHOD || chid != 0) {
+			rc = connection_error(c, AMQP_COMMAND_INVALID,
+			    "frame on channel %u before connection.open-ok",
+			    chid);
+			goto fail;
+		}
+		rc = connection_handshake(c, id, &args);
+		goto done;
+	}
+	if (chid == 0) {
+		if (f->type != AMQP_FRAME_METHOD) {
+			rc = connection_error(c, AMQP_COMMAND_INVALID,
+			    "content frame on channel 0");
+			goto fail;
+		}
+		rc = connection_method0(c, id, &args);
+		goto done;
+	}
+	if (chid > c->channel_max) {
+		rc = connection_error(c, AMQP_CHANNEL_ERROR,
+		    "channel number %u exceeds the negotiated channel_max "
+		    "(%u)", chid, c->channel_max);
+		goto fail;
+	}
+	HASH_FIND(hh, c->channels, &chid, sizeof chid, ch);
+	if (f->type == AMQP_FRAME_METHOD && id == AMQP_CHANNEL_OPEN) {
+		if (ch != NULL) {
+			rc = connection_error(c, AMQP_CHANNEL_ERROR,
+			    "second 'channel.open' seen");
+			goto fail;
+		}
+		ch = channel_new(c, chid);
+		HASH_ADD(hh, c->channels, id, sizeof ch->id, ch);
+		c->nchannels++;
+		connection_send(c, chid, AMQP_CHANNEL_OPEN_OK, NULL);
+		return (0);
+	}
+	if (ch == NULL) {
+		rc = connection_error(c, AMQP_CHANNEL_ERROR,
+		    "expected 'channel.open' on channel %u", chid);
+		goto fail;
+	}
+	if (ch->state == CH_CLOSING) {
+		/* Discard all but close-ok (0-9-1 channel.close). */
+		if (id == AMQP_CHANNEL_CLOSE_OK ||
+		    id == AMQP_CHANNEL_CLOSE) {
+			if (id == AMQP_CHANNEL_CLOSE)
+				connection_send(c, chid,
+				    AMQP_CHANNEL_CLOSE_OK, NULL);
+			HASH_DEL(c->channels, ch);
+			c->nchannels--;
+			channel_free(ch);
+		}
+		return (0);
+	}
+	if (f->type == AMQP_FRAME_METHOD) {
+		if (id == AMQP_CHANNEL_CLOSE) {
+			connection_send(c, chid, AMQP_CHANNEL_CLOSE_OK, NULL);
+			HASH_DEL(c->channels, ch);
+			c->nchannels--;
+			channel_free(ch);
+			return (0);
+		}
+		rc = channel_method(ch, id, &args);
+	} else
+		rc = channel_content(ch, f);
+	if (rc != 0 && c->state == CONN_OPEN) {
+		if (AMQP_IS_HARD_ERROR(rc))
+			goto fail;
+		if (f->type != AMQP_FRAME_METHOD)
+			id = AMQP_BASIC_PUBLISH;
+		channel_exception(ch, (uint16_t)rc, c->err, id);
+	}
+	return (0);
+done:
+	if (rc == 0)
+		return (0);
+fail:
+	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
+		return (1);
+	if (f->type != AMQP_FRAME_METHOD && f->type != AMQP_FRAME_HEARTBEAT)
+		id = 0;
+	connection_exception(c, (uint16_t)rc, c->err, id);
+	return (1);
+}
+
+/* Methods on channel 0 once the connection is open. */
+static int
+connection_method0(struct connection *c, uint32_t id,
+    union method_args *args)
+{
+	switch (id) {
+	case AMQP_CONNECTION_CLOSE:
+		conn_log(c, LOG_INFO, "client closed: %u %s",
+		    args->connection_close.reply_code,
+		    args->connection_close.reply_text.s);
+		connection_release(c);
+		connection_send(c, 0, AMQP_CONNECTION_CLOSE_OK, NULL);
+		connection_flush_after(c);
+		return (0);
+	case AMQP_CONNECTION_CLOSE_OK:
+		return (0);
+	case AMQP_CONNECTION_UPDATE_SECRET:
+		connection_send(c, 0, AMQP_CONNECTION_UPDATE_SECRET_OK, NULL);
+		return (0);
+	case AMQP_CONNECTION_BLOCKED:
+	case AMQP_CONNECTION_UNBLOCKED:
+		return (0);
+	}
+	return (connection_error(c, AMQP_COMMAND_INVALID,
+	    "connection.tune, connection.open or connection.close expected, "
+	    "got %s", method_name(id)));
+}
+
+/* Read one boolean from a capabilities table. */
+static int
+connection_cap(const struct field_table *caps, const char *name)
+{
+	struct field_value	fv;
+
+	return (table_find(caps, name, &fv) && fv.type == 't' && fv.v.b);
+}
+
+/* start-ok, tune-ok and open. */
+static int
+connection_handshake(struct connection *c, uint32_t id,
+    union method_args *args)
+{
+	struct connection_start_ok	*so;
+	struct connection_tune		*t;
+	struct connection_tune		 tune;
+	struct connection_open		*o;
+	struct connection_open_ok	 ook;
+	struct field_value		 fv;
+	struct vhost			*v;
+	const char			*why;
+	char				*user;
+
+	switch (c->state) {
+	case CONN_START_OK:
+		if (id != AMQP_CONNECTION_START_OK)
+			break;
+		so = &args->connection_start_ok;
+		if (table_find(&so->client_properties, "capabilities", &fv) &&
+		    fv.type == 'F') {
+			c->cap_cancel_notify = connection_cap(&fv.v.t,
+			    "consumer_cancel_notify");
+			c->cap_blocked = connection_cap(&fv.v.t,
+			    "connection.blocked");
+			c->cap_auth_failure_close = connection_cap(&fv.v.t,
+			    "authentication_failure_close");
+		}
+		if (strcmp(so->mechanism.s, "PLAIN") != 0 &&
+		    strcmp(so->mechanism.s, "AMQPLAIN") != 0)
+			return (connection_error(c, AMQP_ACCESS_REFUSED,
+			    "unsupported authentication mechanism '%s'",
+			    so->mechanism.s));
+		if (auth_login(so->mechanism.s, so->response.p,
+		    so->response.len, c->loopback, &user, &why) != 0) {
+			conn_log(c, LOG_WARN, "login refused: %s", why);
+			return (connection_error(c, AMQP_ACCESS_REFUSED,
+			    "Login was refused using authentication mechanism "
+			    "%s. For details see the broker logfile.",
+			    so->mechanism.s));
+		}
+		c->user = user;
+		memset(&tune, 0, sizeof tune);
+		tune.channel_max = (uint16_t)config.channel_max;
+		tune.frame_max = (uint32_t)config.frame_max;
+		tune.heartbeat = (uint16_t)config.heartbeat;
+		connection_send(c, 0, AMQP_CONNECTION_TUNE, &tune);
+		c->state = CONN_TUNE_OK;
+		return (0);
+	case CONN_TUNE_OK:
+		if (id != AMQP_CONNECTION_TUNE_OK)
+			break;
+		t = &args->connection_tune;
+		if (t->frame_max != 0 && t->frame_max < AMQP_FRAME_MIN_SIZE)
+			return (connection_error(c, AMQP_NOT_ALLOWED,
+			    "negotiated frame_max = %u is lower than the "
+			    "minimum allowed value (%u)", t->frame_max,
+			    AMQP_FRAME_MIN_SIZE));
+		if (t->frame_max == 0 || t->frame_max > config.frame_max)
+			return (connection_error(c, AMQP_NOT_ALLOWED,
+			    "negotiated frame_max = %u is higher than the "
+			    "maximum allowed value (%u)", t->frame_max,
+			    (unsigned)config.frame_max));
+		if (t->channel_max == 0 || t->channel_max > config.channel_max)
+			return (connection_error(c, AMQP_NOT_ALLOWED,
+			    "negotiated channel_max = %u is higher than the "
+			    "maximum allowed value (%u)", t->channel_max,
+			    (unsigned)config.channel_max));
+		c->frame_max = t->frame_max;
+		c->channel_max = t->channel_max;
+		c->heartbeat = t->heartbeat;
+		c->state = CONN_OPEN_WAIT;
+		return (0);
+	case CONN_OPEN_WAIT:
+		if (id != AMQP_CONNECTION_OPEN)
+			break;
+		o = &args->connection_open;
+		if ((v = vhost_find(o->virtual_host.s)) == NULL)
+			return (connection_error(c, AMQP_NOT_ALLOWED,
+			    "vhost %s not found", o->virtual_host.s));
+		if (!auth_vhost_allowed(c->user, v->name))
+			return (connection_error(c, AMQP_NOT_ALLOWED,
+			    "access to vhost '%s' refused for user '%s'",
+			    v->name, c->user));
+		c->vhost = v;
+		memset(&ook, 0, sizeof ook);
+		connection_send(c, 0, AMQP_CONNECTION_OPEN_OK, &ook);
+		c->state = CONN_OPEN;
+		event_del(c->timer);
+		if (c->heartbeat > 0)
+			connection_timer_set(c, c->heartbeat / 2 > 0 ?
+			    c->heartbeat / 2 : 1);
+		conn_log(c, LOG_INFO, "open (frame_max %u, channel_max %u, "
+		    "heartbeat %u)", c->frame_max, c->channel_max,
+		    c->heartbeat);
+		return (0);
+	default:
+		break;
+	}
+	if (id == AMQP_CONNECTION_CLOSE) {
+		connection_send(c, 0, AMQP_CONNECTION_CLOSE_OK, NULL);
+		connection_flush_after(c);
+		return (0);
+	}
+	return (connection_error(c, AMQP_COMMAND_INVALID,
+	    "unexpected %s during the connection handshake",
+	    method_name(id)));
+}

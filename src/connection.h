@@ -1,0 +1,89 @@
+/*
+ * connection.h: one AMQP connection: handshake, frame loop, heartbeats,
+ * close in both directions.
+ */
+#ifndef CONNECTION_H
+#define CONNECTION_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/util.h>
+
+struct bufferevent;
+struct channel;
+struct event;
+struct evbuffer;
+struct queue;
+struct vhost;
+
+enum conn_state {
+	CONN_HEADER,		/* waiting for the protocol header */
+	CONN_START_OK,		/* sent start */
+	CONN_SECURE_OK,		/* unused: no challenge mechanisms yet */
+	CONN_TUNE_OK,		/* sent tune */
+	CONN_OPEN_WAIT,		/* got tune-ok, waiting for open */
+	CONN_OPEN,
+	CONN_CLOSING,		/* sent connection.close, awaiting close-ok */
+	CONN_DEAD		/* socket gone; freed when unreferenced */
+};
+
+struct connection {
+	uint64_t		 id;
+	char			 peer[64];
+	int			 loopback;
+	struct bufferevent	*bev;		/* owned */
+	struct evbuffer		*out;		/* borrowed from bev */
+	enum conn_state		 state;
+	uint16_t		 channel_max;
+	uint32_t		 frame_max;
+	uint16_t		 heartbeat;
+	char			*user;		/* owned */
+	struct vhost		*vhost;		/* borrowed */
+	struct channel		*channels;	/* owned: uthash by id */
+	unsigned		 nchannels;
+	uint8_t			 cap_cancel_notify, cap_blocked;
+	uint8_t			 cap_auth_failure_close;
+	struct event		*timer;		/* owned */
+	uint64_t		 last_read;	/* monotonic ms */
+	uint64_t		 last_write;
+	uint8_t			 out_paused;	/* consumer_buffer reached */
+	uint8_t			 in_read;
+	uint8_t			 flush_close;	/* drop once output is sent */
+	uint32_t		 refcnt;
+	char			 err[512];	/* text of the last error */
+	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */
+	TAILQ_HEAD(, channel)	 confirm_pending; /* borrowed */
+	TAILQ_ENTRY(connection)	 entry;		/* broker->conns */
+};
+
+/* Take over an accepted socket. */
+void	connection_accept(evutil_socket_t, struct sockaddr *, int);
+/* Append a method frame to the output. */
+void	connection_send(struct connection *, uint16_t, uint32_t,
+	    const void *);
+/* Raise a connection exception: send connection.close, await close-ok. */
+void	connection_exception(struct connection *, uint16_t, const char *,
+	    uint32_t);
+/* Drop the connection now (socket closed, state released). */
+void	connection_drop(struct connection *, const char *);
+/* Close every connection (shutdown). */
+void	connection_close_all(void);
+/* Format "CODE_NAME - text" into c->err and return code. */
+int	connection_error(struct connection *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Reply-code name as RabbitMQ writes it ("NOT_FOUND"). */
+const char *reply_code_name(int);
+/* Monotonic milliseconds, cached per loop turn. */
+uint64_t connection_now(void);
+
+#define conn_log(c, lvl, fmt, ...)					\
+	log_at((lvl), "conn=%llu peer=%s vhost=%s user=%s: " fmt,	\
+	    (unsigned long long)(c)->id, (c)->peer,			\
+	    (c)->vhost != NULL ? vhost_name((c)->vhost) : "-",		\
+	    (c)->user != NULL ? (c)->user : "-", ##__VA_ARGS__)
+
+const char *vhost_name(const struct vhost *);
+
+#endif /* CONNECTION_H */

@@ -1,0 +1,299 @@
+/*
+ * exchange.c: exchanges and bindings, and the routing walk: the type says
+ * which bindings match; this file collects each queue once, follows
+ * exchange-to-exchange bindings and falls back to alternate exchanges.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "exchange.h"
+#include "queue.h"
+#include "vhost.h"
+
+/* Most exchange-to-exchange hops and alternate-exchange fallbacks. */
+#define EXCHANGE_MAX_DEPTH	32
+
+struct route_walk {
+	struct route_result	*rr;
+	uint32_t		 gen;
+	int			 depth;
+	const char		*key;
+	size_t			 keylen;
+	const struct field_table *headers;
+};
+
+static void	exchange_route_emit_cb(struct binding *, void *);
+static void	exchange_route_into(struct exchange *, struct route_walk *);
+static void	exchange_binding_free(struct binding *);
+static int	exchange_binding_same(struct binding *, struct queue *,
+		    struct exchange *, const char *, size_t,
+		    const struct field_table *);
+static void	route_result_add(struct route_result *, struct queue *);
+
+/* The exchange type called name, or NULL. */
+const struct exchange_type *
+exchange_type_find(const char *name)
+{
+	static const struct exchange_type *types[] = {
+		&exchange_type_direct, &exchange_type_fanout,
+		&exchange_type_topic, &exchange_type_headers
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(types[i]->name, name) == 0)
+			return (types[i]);
+	return (NULL);
+}
+
+/* Make an exchange and add it to its vhost. */
+struct exchange *
+exchange_new(struct vhost *v, const char *name,
+    const struct exchange_type *type, int durable, int auto_delete,
+    int internal, const struct field_table *args)
+{
+	struct exchange		*x;
+	struct field_value	 fv;
+
+	x = xcalloc(1, sizeof *x);
+	x->name = xstrdup(name);
+	x->vhost = v;
+	x->type = type;
+	x->state = type->create();
+	x->durable = durable != 0;
+	x->auto_delete = auto_delete != 0;
+	x->internal = internal != 0;
+	if (args != NULL && args->len > 0) {
+		x->args_buf = xmalloc(args->len);
+		memcpy(x->args_buf, args->p, args->len);
+		x->args.p = x->args_buf;
+		x->args.len = args->len;
+		if (table_find(&x->args, "alternate-exchange", &fv) &&
+		    fv.type == 'S')
+			x->alternate = xstrndup((const char *)fv.v.s.p,
+			    fv.v.s.len);
+	}
+	TAILQ_INIT(&x->bindings);
+	TAILQ_INIT(&x->bindings_in);
+	HASH_ADD_KEYPTR(hh, v->exchanges, x->name, strlen(x->name), x);
+	return (x);
+}
+
+/* Unlink and free one binding. */
+static void
+exchange_binding_free(struct binding *b)
+{
+	struct exchange	*src = b->source;
+
+	src->type->unbind(src->state, b);
+	TAILQ_REMOVE(&src->bindings, b, src_entry);
+	src->nbindings--;
+	if (b->queue != NULL)
+		TAILQ_REMOVE(&b->queue->bindings_in, b, dst_entry);
+	else
+		TAILQ_REMOVE(&b->dest_x->bindings_in, b, dst_entry);
+	free(b->key);
+	free(b->args_buf);
+	free(b);
+}
+
+/* Delete an exchange: every binding from it and to it goes too. */
+void
+exchange_free(struct exchange *x)
+{
+	struct binding	*b;
+
+	while ((b = TAILQ_FIRST(&x->bindings)) != NULL)
+		exchange_binding_free(b);
+	while ((b = TAILQ_FIRST(&x->bindings_in)) != NULL)
+		exchange_binding_free(b);
+	HASH_DEL(x->vhost->exchanges, x);
+	x->type->destroy(x->state);
+	free(x->alternate);
+	free(x->args_buf);
+	free(x->name);
+	free(x);
+}
+
+/* Is b the binding (destination, key, args)? */
+static int
+exchange_binding_same(struct binding *b, struct queue *q,
+    struct exchange *dx, const char *key, size_t keylen,
+    const struct field_table *args)
+{
+	struct field_table	empty = { NULL, 0 };
+
+	if (b->queue != q || b->dest_x != dx || b->keylen != keylen ||
+	    memcmp(b->key, key, keylen) != 0)
+		return (0);
+	return (table_equal(&b->args, args != NULL ? args : &empty));
+}
+
+/*
+ * Bind src to queue q or exchange dx.  An identical binding is not an
+ * error (0-9-1 queue.bind: "it is not an error to bind twice").
+ */
+int
+exchange_bind(struct exchange *src, struct queue *q, struct exchange *dx,
+    const char *key, size_t keylen, const struct field_table *args)
+{
+	struct binding		*b;
+	struct binding_list	*in;
+
+	in = q != NULL ? &q->bindings_in : &dx->bindings_in;
+	TAILQ_FOREACH(b, in, dst_entry) {
+		if (b->source == src &&
+		    exchange_binding_same(b, q, dx, key, keylen, args))
+			return (1);
+	}
+	b = xcalloc(1, sizeof *b);
+	b->source = src;
+	b->queue = q;
+	b->dest_x = dx;
+	b->key = xstrndup(key, keylen);
+	b->keylen = keylen;
+	if (args != NULL && args->len > 0) {
+		b->args_buf = xmalloc(args->len);
+		memcpy(b->args_buf, args->p, args->len);
+		b->args.p = b->args_buf;
+		b->args.len = args->len;
+	}
+	TAILQ_INSERT_TAIL(&src->bindings, b, src_entry);
+	src->nbindings++;
+	src->had_binding = 1;
+	TAILQ_INSERT_TAIL(in, b, dst_entry);
+	src->type->bind(src->state, b);
+	return (0);
+}
+
+/*
+ * Remove a binding.  An auto-delete source that loses its last binding is
+ * deleted, as RabbitMQ does.
+ */
+int
+exchange_unbind(struct exchange *src, struct queue *q, struct exchange *dx,
+    const char *key, size_t keylen, const struct field_table *args)
+{
+	struct binding		*b;
+	struct binding_list	*in;
+
+	in = q != NULL ? &q->bindings_in : &dx->bindings_in;
+	TAILQ_FOREACH(b, in, dst_entry) {
+		if (b->source == src &&
+		    exchange_binding_same(b, q, dx, key, keylen, args))
+			break;
+	}
+	if (b == NULL)
+		return (-1);
+	exchange_binding_free(b);
+	if (src->auto_delete && src->nbindings == 0 && !src->builtin)
+		exchange_free(src);
+	return (0);
+}
+
+/* Remove every binding to q; auto-delete sources may go with them. */
+void
+exchange_unbind_queue(struct queue *q)
+{
+	struct binding	*b;
+	struct exchange	*src;
+
+	while ((b = TAILQ_FIRST(&q->bindings_in)) != NULL) {
+		src = b->source;
+		exchange_binding_free(b);
+		if (src->auto_delete && src->nbindings == 0 && !src->builtin)
+			exchange_free(src);
+	}
+}
+
+/* Add a queue to a result unless this walk has it already. */
+static void
+route_result_add(struct route_result *rr, struct queue *q)
+{
+	if (rr->n == rr->cap) {
+		rr->cap = rr->cap == 0 ? 8 : rr->cap * 2;
+		rr->q = xreallocarray(rr->q, rr->cap, sizeof *rr->q);
+	}
+	rr->q[rr->n++] = q;
+}
+
+/* One matching binding: a queue (once per walk) or another exchange. */
+static void
+exchange_route_emit_cb(struct binding *b, void *arg)
+{
+	struct route_walk	*w = arg;
+
+	if (b->queue != NULL) {
+		if (b->queue->route_gen != w->gen) {
+			b->queue->route_gen = w->gen;
+			route_result_add(w->rr, b->queue);
+		}
+	} else if (b->dest_x->route_gen != w->gen &&
+	    w->depth < EXCHANGE_MAX_DEPTH) {
+		w->depth++;
+		exchange_route_into(b->dest_x, w);
+		w->depth--;
+	}
+}
+
+/* Route through x, then its alternate exchange when nothing matched. */
+static void
+exchange_route_into(struct exchange *x, struct route_walk *w)
+{
+	struct queue	*q;
+	struct exchange	*ae;
+	size_t		 before = w->rr->n;
+	int		 depth = 0;
+
+	for (;;) {
+		x->route_gen = w->gen;
+		if (x->name[0] == '\0') {
+			/* The default exchange binds every queue by name. */
+			q = vhost_queue_find(x->vhost, w->key);
+			if (q != NULL && q->route_gen != w->gen) {
+				q->route_gen = w->gen;
+				route_result_add(w->rr, q);
+			}
+		} else
+			x->type->route(x->state, w->key, w->keylen,
+			    w->headers, exchange_route_emit_cb, w);
+		if (w->rr->n != before || x->alternate == NULL ||
+		    ++depth > EXCHANGE_MAX_DEPTH)
+			return;
+		ae = vhost_exchange_find(x->vhost, x->alternate);
+		if (ae == NULL || ae->route_gen == w->gen)
+			return;
+		x = ae;
+	}
+}
+
+/* Route a message with this key and headers from x. */
+void
+exchange_route(struct exchange *x, const char *key, size_t keylen,
+    const struct field_table *headers, struct route_result *rr)
+{
+	struct route_walk	w;
+
+	rr->n = 0;
+	if (++broker->route_gen == 0)
+		broker->route_gen = 1;
+	w.rr = rr;
+	w.gen = broker->route_gen;
+	w.depth = 0;
+	w.key = key;
+	w.keylen = keylen;
+	w.headers = headers;
+	exchange_route_into(x, &w);
+}
+
+/* Free a result's array. */
+void
+route_result_free(struct route_result *rr)
+{
+	free(rr->q);
+	rr->q = NULL;
+	rr->n = rr->cap = 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * message.h: one reference-counted message per publish, shared by every
+ * queue and delivery that holds it.  One allocation holds the struct, the
+ * exchange name, the routing key, the raw property bytes as received and
+ * the body.
+ */
+#ifndef MESSAGE_H
+#define MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+struct message {
+	uint32_t		 refcnt;
+	uint8_t			 exchange_len;
+	uint8_t			 routing_key_len;
+	uint8_t			 delivery_mode;
+	uint8_t			 priority;
+	char			*exchange;	/* in this allocation */
+	char			*routing_key;	/* in this allocation */
+	uint8_t			*props;		/* raw, flags onward */
+	size_t			 props_len;
+	struct field_table	 headers;	/* into props; len 0 if none */
+	uint8_t			*body;		/* in this allocation */
+	uint64_t		 body_size;
+	uint64_t		 body_received;	/* while being assembled */
+};
+
+/* A new message with room for its body; refcnt 1. */
+struct message	*message_new(const char *, size_t, const char *, size_t,
+		    const uint8_t *, size_t, uint64_t);
+struct message	*message_ref(struct message *);
+void		 message_unref(struct message **);
+/* Bytes the message costs in memory. */
+size_t		 message_size(const struct message *);
+
+#endif /* MESSAGE_H */

@@ -1,0 +1,262 @@
+/*
+ * queue.c: queues hold message references in a ring buffer (a deque:
+ * requeued messages go back to the head) and deliver them round-robin to
+ * consumers that have credit.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "channel.h"
+#include "connection.h"
+#include "exchange.h"
+#include "message.h"
+#include "queue.h"
+#include "vhost.h"
+
+static void	queue_grow(struct queue *);
+static void	queue_free(struct queue *);
+
+/* Make a queue and add it to its vhost. */
+struct queue *
+queue_new(struct vhost *v, const char *name, int durable, int exclusive,
+    int auto_delete, struct connection *owner, const struct field_table *args)
+{
+	struct queue	*q;
+
+	q = xcalloc(1, sizeof *q);
+	q->refcnt = 1;			/* the vhost's */
+	q->name = xstrdup(name);
+	q->vhost = v;
+	q->durable = durable != 0;
+	q->exclusive = exclusive != 0;
+	q->auto_delete = auto_delete != 0;
+	q->owner = exclusive ? owner : NULL;
+	if (args != NULL && args->len > 0) {
+		q->args_buf = xmalloc(args->len);
+		memcpy(q->args_buf, args->p, args->len);
+		q->args.p = q->args_buf;
+		q->args.len = args->len;
+	}
+	TAILQ_INIT(&q->consumers);
+	TAILQ_INIT(&q->bindings_in);
+	HASH_ADD_KEYPTR(hh, v->queues, q->name, strlen(q->name), q);
+	return (q);
+}
+
+/* Take a reference. */
+struct queue *
+queue_ref(struct queue *q)
+{
+	q->refcnt++;
+	return (q);
+}
+
+/* Drop a reference; the last one frees. */
+void
+queue_unref(struct queue **qp)
+{
+	struct queue	*q = *qp;
+
+	*qp = NULL;
+	if (q != NULL && --q->refcnt == 0)
+		queue_free(q);
+}
+
+/* Free a deleted, unreferenced queue. */
+static void
+queue_free(struct queue *q)
+{
+	free(q->ring);
+	free(q->args_buf);
+	free(q->name);
+	free(q);
+}
+
+/* Double the ring, keeping order. */
+static void
+queue_grow(struct queue *q)
+{
+	struct qentry	*ring;
+	size_t		 cap, i;
+
+	cap = q->cap == 0 ? 16 : q->cap * 2;
+	ring = xreallocarray(NULL, cap, sizeof *ring);
+	for (i = 0; i < q->count; i++)
+		ring[i] = q->ring[(q->head + i) % q->cap];
+	free(q->ring);
+	q->ring = ring;
+	q->cap = cap;
+	q->head = 0;
+}
+
+/* Append m at the tail and deliver what can be delivered. */
+void
+queue_push(struct queue *q, struct message *m)
+{
+	struct qentry	*e;
+
+	if (q->count == q->cap)
+		queue_grow(q);
+	e = &q->ring[(q->head + q->count) % q->cap];
+	e->msg = message_ref(m);
+	e->redelivered = 0;
+	q->count++;
+	q->bytes += m->body_size;
+	queue_dispatch(q);
+}
+
+/*
+ * Put a delivered message back at the head, flagged redelivered.  Callers
+ * requeueing several messages do so from the newest to the oldest so that
+ * the original order is kept.
+ */
+void
+queue_requeue(struct queue *q, struct message *m)
+{
+	struct qentry	*e;
+
+	if (q->deleted) {
+		message_unref(&m);
+		return;
+	}
+	if (q->count == q->cap)
+		queue_grow(q);
+	q->head = (q->head + q->cap - 1) % q->cap;
+	e = &q->ring[q->head];
+	e->msg = m;
+	e->redelivered = 1;
+	q->count++;
+	q->bytes += m->body_size;
+}
+
+/* Remove the head entry into *e. */
+int
+queue_pop(struct queue *q, struct qentry *e)
+{
+	if (q->count == 0)
+		return (0);
+	*e = q->ring[q->head];
+	q->ring[q->head].msg = NULL;
+	q->head = (q->head + 1) % q->cap;
+	q->count--;
+	q->bytes -= e->msg->body_size;
+	return (1);
+}
+
+/*
+ * Deliver waiting messages to consumers with credit.  Consumers take turns:
+ * the one served goes to the back of the list.
+ */
+void
+queue_dispatch(struct queue *q)
+{
+	struct consumer	*c, *first;
+	struct qentry	 e;
+
+	if (q->dispatching || q->deleted)
+		return;
+	q->dispatching = 1;
+	while (q->count > 0 && q->nconsumers > 0) {
+		first = NULL;
+		while ((c = TAILQ_FIRST(&q->consumers)) != NULL &&
+		    !consumer_has_credit(c)) {
+			if (c == first) {
+				c = NULL;
+				break;
+			}
+			if (first == NULL)
+				first = c;
+			TAILQ_REMOVE(&q->consumers, c, q_entry);
+			TAILQ_INSERT_TAIL(&q->consumers, c, q_entry);
+		}
+		if (c == NULL)
+			break;
+		TAILQ_REMOVE(&q->consumers, c, q_entry);
+		TAILQ_INSERT_TAIL(&q->consumers, c, q_entry);
+		queue_pop(q, &e);
+		if (!c->no_ack)
+			q->unacked++;
+		consumer_deliver(c, e.msg, e.redelivered);
+	}
+	q->dispatching = 0;
+}
+
+/* A delivered message was acked, rejected or requeued. */
+void
+queue_settled(struct queue *q)
+{
+	if (q->unacked > 0)
+		q->unacked--;
+}
+
+/* Drop every waiting message (unacked ones stay with their channels). */
+uint32_t
+queue_purge(struct queue *q)
+{
+	struct qentry	e;
+	uint32_t	n = 0;
+
+	while (queue_pop(q, &e)) {
+		message_unref(&e.msg);
+		n++;
+	}
+	return (n);
+}
+
+/* Add a consumer at the back of the turn order. */
+void
+queue_consumer_add(struct queue *q, struct consumer *c)
+{
+	c->q = queue_ref(q);
+	TAILQ_INSERT_TAIL(&q->consumers, c, q_entry);
+	q->nconsumers++;
+	q->had_consumer = 1;
+}
+
+/*
+ * Remove a consumer.  An auto-delete queue goes when its last consumer
+ * does (0-9-1 queue.declare auto-delete; RabbitMQ: "when last consumer
+ * unsubscribes").
+ */
+void
+queue_consumer_remove(struct queue *q, struct consumer *c)
+{
+	TAILQ_REMOVE(&q->consumers, c, q_entry);
+	q->nconsumers--;
+	if (q->auto_delete && q->nconsumers == 0 && !q->deleted)
+		queue_delete(q);
+	queue_unref(&c->q);
+}
+
+/*
+ * Delete a queue: its bindings go, its consumers are cancelled (with a
+ * basic.cancel to clients that asked for one), waiting messages are
+ * dropped.  Delivered messages stay with their channels until settled.
+ */
+uint32_t
+queue_delete(struct queue *q)
+{
+	struct consumer	*c;
+	struct queue	*self;
+	uint32_t	 n;
+
+	if (q->deleted)
+		return (0);
+	q->deleted = 1;
+	queue_ref(q);
+	exchange_unbind_queue(q);
+	while ((c = TAILQ_FIRST(&q->consumers)) != NULL)
+		consumer_queue_deleted(c);
+	n = queue_purge(q);
+	HASH_DEL(q->vhost->queues, q);
+	if (q->owner != NULL)
+		TAILQ_REMOVE(&q->owner->exclusive, q, owner_entry);
+	q->owner = NULL;
+	self = q;
+	queue_unref(&self);	/* the vhost's */
+	queue_unref(&q);	/* ours */
+	return (n);
+}
