@@ -769,7 +769,7 @@ static int
 harness_spawn(int port)
 {
 	const char	*warrend, *wrapper, *level, *tmp;
-	char		*argv[64], *words, *w, listen[64];
+	char		*argv[64], *words, *w, addr[64];
 	int64_t		 deadline;
 	pid_t		 pid;
 	int		 argc = 0, fd, status;
@@ -787,7 +787,7 @@ harness_spawn(int port)
 		exit(HARNESS_ERROR);
 	}
 	snprintf(log_path, sizeof log_path, "%s/warrend.log", broker.datadir);
-	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
 
 	words = strdup((wrapper = getenv("BROKER_WRAPPER")) != NULL ?
 	    wrapper : "");
@@ -796,7 +796,7 @@ harness_spawn(int port)
 		argv[argc++] = w;
 	argv[argc++] = (char *)warrend;
 	argv[argc++] = "--listen";
-	argv[argc++] = listen;
+	argv[argc++] = addr;
 	argv[argc++] = "--data-dir";
 	argv[argc++] = broker.datadir;
 	argv[argc++] = "--log-level";
