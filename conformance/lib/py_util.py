@@ -371,3 +371,39 @@ def routed(ch, exchange, key, queues, body=b"m", headers=None):
                 raise AssertionError("queue %s got %r" % (q, got))
             hit.append(q)
     return sorted(hit)
+
+
+def queue_exists(conn, queue):
+    """True if a passive declare of queue succeeds (405 counts as exists)."""
+    ch = conn.channel()
+    try:
+        ch.queue_declare(queue, passive=True)
+    except pika.exceptions.ChannelClosedByBroker as e:
+        if e.reply_code == 404:
+            return False
+        if e.reply_code == 405:
+            return True
+        raise
+    ch.close()
+    return True
+
+
+def exchange_exists(conn, exchange):
+    ch = conn.channel()
+    try:
+        ch.exchange_declare(exchange, passive=True)
+    except pika.exceptions.ChannelClosedByBroker as e:
+        if e.reply_code == 404:
+            return False
+        raise
+    ch.close()
+    return True
+
+
+def wait_gone(conn, queue, timeout=5.0):
+    """Poll until queue no longer exists; fail at the deadline."""
+    end = time.time() + timeout
+    while queue_exists(conn, queue):
+        if time.time() >= end:
+            raise AssertionError("queue %s still exists" % queue)
+        time.sleep(0.02)
