@@ -9,3 +9,30 @@ conformance_c_04_queue_errors_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/conformance
 conformance_c_04_queue_errors_CFLAGS = $(AM_CFLAGS) $(RABBITMQ_CFLAGS)
 conformance_c_04_queue_errors_LDADD = $(RABBITMQ_LIBS)
+
+check_PROGRAMS += conformance/c/05-publish-mandatory
+conformance_tests += conformance/c/05-publish-mandatory
+conformance_c_05_publish_mandatory_SOURCES = conformance/c/05-publish-mandatory.c \
+	conformance/harness.c conformance/harness.h
+conformance_c_05_publish_mandatory_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/conformance
+conformance_c_05_publish_mandatory_CFLAGS = $(AM_CFLAGS) $(RABBITMQ_CFLAGS)
+conformance_c_05_publish_mandatory_LDADD = $(RABBITMQ_LIBS)
+
+check_PROGRAMS += conformance/c/05-publish-roundtrip
+conformance_tests += conformance/c/05-publish-roundtrip
+conformance_c_05_publish_roundtrip_SOURCES = conformance/c/05-publish-roundtrip.c \
+	conformance/harness.c conformance/harness.h
+conformance_c_05_publish_roundtrip_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/conformance
+conformance_c_05_publish_roundtrip_CFLAGS = $(AM_CFLAGS) $(RABBITMQ_CFLAGS)
+conformance_c_05_publish_roundtrip_LDADD = $(RABBITMQ_LIBS)
+
+check_PROGRAMS += conformance/c/06-consume-workqueue
+conformance_tests += conformance/c/06-consume-workqueue
+conformance_c_06_consume_workqueue_SOURCES = conformance/c/06-consume-workqueue.c \
+	conformance/harness.c conformance/harness.h
+conformance_c_06_consume_workqueue_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/conformance
+conformance_c_06_consume_workqueue_CFLAGS = $(AM_CFLAGS) $(RABBITMQ_CFLAGS)
+conformance_c_06_consume_workqueue_LDADD = $(RABBITMQ_LIBS)
