@@ -208,9 +208,11 @@ void
 connection_send(struct connection *c, uint16_t ch, uint32_t id,
     const void *args)
 {
+	static const union method_args	zero;	/* for NULL: all fields empty */
+
 	if (c->state == CONN_DEAD)
 		return;
-	method_encode(c->out, ch, id, args);
+	method_encode(c->out, ch, id, args != NULL ? args : &zero);
 }
 
 /* Write what is queued, then drop the connection. */

@@ -61,8 +61,9 @@ extern const struct exchange_type exchange_type_headers;
 
 /* Topic matching of one pattern against one key (also used in tests). */
 int	exchange_topic_match(const char *, size_t, const char *, size_t);
+/* Trie nodes below the root of a topic index (tests check pruning). */
+size_t	exchange_topic_nodes(void *);
 
-#endif /* EXCHANGE_H */
 
 #include <uthash.h>
 
@@ -110,3 +111,5 @@ void		 exchange_unbind_queue(struct queue *);
 void		 exchange_route(struct exchange *, const char *, size_t,
 		    const struct field_table *, struct route_result *);
 void		 route_result_free(struct route_result *);
+
+#endif /* EXCHANGE_H */

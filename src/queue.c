@@ -154,7 +154,7 @@ void
 queue_dispatch(struct queue *q)
 {
 	struct consumer	*c, *first;
-	struct qentry	 e;
+	struct qentry	 e = { NULL, 0 };
 
 	if (q->dispatching || q->deleted)
 		return;

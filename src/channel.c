@@ -1,0 +1,1222 @@
+/*
+ * channel.c: everything that happens on a channel: exchange, queue, basic,
+ * confirm and tx methods; content assembly; deliveries and their acks.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "broker.h"
+#include "channel.h"
+#include "conf.h"
+#include "connection.h"
+#include "exchange.h"
+#include "message.h"
+#include "queue.h"
+#include "vhost.h"
+
+/* Bodies at least this big go out by reference, smaller ones are copied. */
+#define CHANNEL_BODY_REF_MIN	2048
+
+static struct route_result channel_rr;	/* scratch: one routing at a time */
+
+static void	channel_shutdown(struct channel *);
+static void	channel_consumer_free(struct channel *, struct consumer *);
+static void	channel_send_content(struct channel *, const struct message *);
+static uint64_t	channel_ua_add(struct channel *, struct message *,
+		    struct queue *, struct consumer *);
+static struct delivery *channel_ua_find(struct channel *, uint64_t);
+static void	channel_ua_trim(struct channel *);
+static void	channel_settle(struct channel *, struct delivery *, int);
+static int	channel_ack(struct channel *, uint64_t, int, int, int);
+static void	channel_requeue_all(struct channel *);
+static void	channel_kick(struct channel *);
+static void	channel_body_free_cb(const void *, size_t, void *);
+static int	channel_publish_done(struct channel *);
+static void	channel_route(struct channel *, struct exchange *,
+		    struct message *, int);
+static int	channel_queue_owned(struct channel *, struct queue *);
+static int	channel_queue_name(struct channel *, struct shortstr *);
+
+/* Copy n bytes into a short string. */
+static void
+shortstr_setn(struct shortstr *ss, const char *p, size_t n)
+{
+	if (n > 255)
+		n = 255;
+	memcpy(ss->s, p, n);
+	ss->s[n] = '\0';
+	ss->len = (uint8_t)n;
+}
+
+/* A soft or hard error raised by a handler: keep the text, return code. */
+int
+channel_error(struct channel *ch, int code, const char *fmt, ...)
+{
+	struct connection	*c = ch->conn;
+	va_list			 ap;
+	int			 n;
+
+	n = snprintf(c->err, sizeof c->err, "%s - ", reply_code_name(code));
+	va_start(ap, fmt);
+	vsnprintf(c->err + n, sizeof c->err - n, fmt, ap);
+	va_end(ap);
+	return (code);
+}
+
+/* A new open channel. */
+struct channel *
+channel_new(struct connection *c, uint16_t id)
+{
+	struct channel	*ch;
+
+	ch = xcalloc(1, sizeof *ch);
+	ch->conn = c;
+	ch->id = id;
+	ch->state = CH_OPEN;
+	ch->flow_active = 1;
+	return (ch);
+}
+
+/*
+ * Release what a channel holds: the message being assembled, tx work,
+ * consumers, and unacked messages (requeued, as 0-9-1 requires when a
+ * channel closes).
+ */
+static void
+channel_shutdown(struct channel *ch)
+{
+	struct consumer	*c, *tmp;
+	size_t		 i;
+
+	message_unref(&ch->msg);
+	ch->cc = CC_IDLE;
+	for (i = 0; i < ch->ntxops; i++)
+		message_unref(&ch->txops[i].msg);
+	ch->ntxops = 0;
+	HASH_ITER(hh, ch->consumers, c, tmp)
+		channel_consumer_free(ch, c);
+	channel_requeue_all(ch);
+	if (ch->confirm_queued) {
+		TAILQ_REMOVE(&ch->conn->confirm_pending, ch, confirm_entry);
+		ch->confirm_queued = 0;
+	}
+}
+
+/* Free a channel the connection has already unlinked. */
+void
+channel_free(struct channel *ch)
+{
+	channel_shutdown(ch);
+	free(ch->txops);
+	free(ch->ua);
+	free(ch);
+}
+
+/* Close the channel with a soft error; frames are discarded until close-ok. */
+void
+channel_exception(struct channel *ch, uint16_t code, const char *text,
+    uint32_t method)
+{
+	struct connection_close	cc;
+
+	conn_log(ch->conn, LOG_INFO, "channel %u error: %s", ch->id, text);
+	memset(&cc, 0, sizeof cc);
+	cc.reply_code = code;
+	shortstr_setn(&cc.reply_text, text, strlen(text));
+	cc.class_id = AMQP_METHOD_CLASS(method);
+	cc.method_id = AMQP_METHOD_INDEX(method);
+	connection_send(ch->conn, ch->id, AMQP_CHANNEL_CLOSE, &cc);
+	channel_shutdown(ch);
+	ch->state = CH_CLOSING;
+}
+
+/* Remove a consumer from its channel and queue. */
+static void
+channel_consumer_free(struct channel *ch, struct consumer *c)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->ua_len; i++) {
+		struct delivery	*d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
+
+		if (d->c == c)
+			d->c = NULL;
+	}
+	HASH_DEL(ch->consumers, c);
+	ch->nconsumers--;
+	queue_consumer_remove(c->q, c);
+	free(c);
+}
+
+/* The consumer's queue was deleted: basic.cancel if the client wants it. */
+void
+consumer_queue_deleted(struct consumer *c)
+{
+	struct channel		*ch = c->ch;
+	struct basic_cancel	 bc;
+
+	if (ch->conn->cap_cancel_notify) {
+		memset(&bc, 0, sizeof bc);
+		shortstr_setn(&bc.consumer_tag, c->tag, c->taglen);
+		bc.nowait = 1;
+		connection_send(ch->conn, ch->id, AMQP_BASIC_CANCEL, &bc);
+	}
+	channel_consumer_free(ch, c);
+}
+
+/*
+ * May this consumer take one more message?  Prefetch limits (per consumer
+ * and per channel) and the connection's output buffer decide.
+ */
+int
+consumer_has_credit(const struct consumer *c)
+{
+	struct channel		*ch = c->ch;
+	struct connection	*conn = ch->conn;
+
+	if (ch->state != CH_OPEN || !ch->flow_active || conn->out_paused)
+		return (0);
+	if (evbuffer_get_length(conn->out) >= (size_t)config.consumer_buffer) {
+		/* Resumed by connection_write_cb when the buffer drains. */
+		conn->out_paused = 1;
+		return (0);
+	}
+	if (c->no_ack)
+		return (1);
+	if (c->prefetch != 0 && c->unacked >= c->prefetch)
+		return (0);
+	if (ch->prefetch_global != 0 && ch->nunacked >= ch->prefetch_global)
+		return (0);
+	return (1);
+}
+
+/* Release a body reference once the bytes have been written. */
+static void
+channel_body_free_cb(const void *data, size_t len, void *arg)
+{
+	struct message	*m = arg;
+
+	message_unref(&m);
+}
+
+/*
+ * Append the content header (the property bytes exactly as the publisher
+ * sent them) and the body frames, split to the connection's frame-max.
+ */
+static void
+channel_send_content(struct channel *ch, const struct message *m)
+{
+	struct evbuffer	*out = ch->conn->out;
+	uint8_t		 hdr[AMQP_FRAME_HEADER_SIZE + 12], *p;
+	uint8_t		 end = AMQP_FRAME_END;
+	uint64_t	 off, chunk, max;
+
+	p = wire_enc_u8(hdr, AMQP_FRAME_HEADER);
+	p = wire_enc_u16(p, ch->id);
+	p = wire_enc_u32(p, (uint32_t)(12 + m->props_len));
+	p = wire_enc_u16(p, AMQP_CLASS_BASIC);
+	p = wire_enc_u16(p, 0);
+	p = wire_enc_u64(p, m->body_size);
+	evbuffer_add(out, hdr, sizeof hdr);
+	evbuffer_add(out, m->props, m->props_len);
+	evbuffer_add(out, &end, 1);
+	max = ch->conn->frame_max - AMQP_FRAME_OVERHEAD;
+	for (off = 0; off < m->body_size; off += chunk) {
+		chunk = m->body_size - off < max ? m->body_size - off : max;
+		p = wire_enc_u8(hdr, AMQP_FRAME_BODY);
+		p = wire_enc_u16(p, ch->id);
+		p = wire_enc_u32(p, (uint32_t)chunk);
+		evbuffer_add(out, hdr, AMQP_FRAME_HEADER_SIZE);
+		if (chunk >= CHANNEL_BODY_REF_MIN) {
+			message_ref((struct message *)m);
+			evbuffer_add_reference(out, m->body + off,
+			    (size_t)chunk, channel_body_free_cb, (void *)m);
+		} else
+			evbuffer_add(out, m->body + off, (size_t)chunk);
+		evbuffer_add(out, &end, 1);
+	}
+}
+
+/* Make room for and record an unacked delivery; returns its tag. */
+static uint64_t
+channel_ua_add(struct channel *ch, struct message *m, struct queue *q,
+    struct consumer *c)
+{
+	struct delivery	*ring, *d;
+	uint64_t	 tag = ++ch->next_tag;
+	size_t		 need, cap, i;
+
+	if (ch->ua_len == 0) {
+		ch->ua_base = tag;
+		ch->ua_head = 0;
+	}
+	need = (size_t)(tag - ch->ua_base) + 1;
+	if (need > ch->ua_cap) {
+		cap = ch->ua_cap == 0 ? 16 : ch->ua_cap;
+		while (cap < need)
+			cap *= 2;
+		ring = xreallocarray(NULL, cap, sizeof *ring);
+		for (i = 0; i < ch->ua_len; i++)
+			ring[i] = ch->ua[(ch->ua_head + i) % ch->ua_cap];
+		free(ch->ua);
+		ch->ua = ring;
+		ch->ua_cap = cap;
+		ch->ua_head = 0;
+	}
+	/* Tags of no-ack deliveries in between become holes. */
+	while (ch->ua_len < need) {
+		d = &ch->ua[(ch->ua_head + ch->ua_len) % ch->ua_cap];
+		memset(d, 0, sizeof *d);
+		ch->ua_len++;
+	}
+	d = &ch->ua[(ch->ua_head + need - 1) % ch->ua_cap];
+	d->msg = m;
+	d->q = queue_ref(q);
+	d->c = c;
+	ch->nunacked++;
+	if (c != NULL)
+		c->unacked++;
+	return (tag);
+}
+
+/* The unacked delivery with this tag, or NULL. */
+static struct delivery *
+channel_ua_find(struct channel *ch, uint64_t tag)
+{
+	struct delivery	*d;
+
+	if (tag < ch->ua_base || tag - ch->ua_base >= ch->ua_len)
+		return (NULL);
+	d = &ch->ua[(ch->ua_head + (size_t)(tag - ch->ua_base)) % ch->ua_cap];
+	return (d->msg != NULL ? d : NULL);
+}
+
+/* Drop settled slots from the front of the ring. */
+static void
+channel_ua_trim(struct channel *ch)
+{
+	while (ch->ua_len > 0 && ch->ua[ch->ua_head].msg == NULL) {
+		ch->ua_head = (ch->ua_head + 1) % ch->ua_cap;
+		ch->ua_base++;
+		ch->ua_len--;
+	}
+}
+
+/*
+ * Settle one delivery: ack drops it, requeue puts it back at its queue's
+ * head, reject without requeue drops it (dead-lettering comes later).
+ */
+static void
+channel_settle(struct channel *ch, struct delivery *d, int requeue)
+{
+	struct queue	*q = d->q;
+
+	if (d->c != NULL)
+		d->c->unacked--;
+	ch->nunacked--;
+	queue_settled(q);
+	if (requeue)
+		queue_requeue(q, d->msg);
+	else
+		message_unref(&d->msg);
+	d->msg = NULL;
+	d->c = NULL;
+	queue_unref(&d->q);
+}
+
+/*
+ * basic.ack, basic.nack and basic.reject.  Tag 0 with multiple means every
+ * outstanding delivery.  Requeued messages go back newest first so that
+ * their queue keeps the original order.
+ */
+static int
+channel_ack(struct channel *ch, uint64_t tag, int multiple, int requeue,
+    int ack)
+{
+	struct delivery	*d;
+	struct queue	**qs = NULL;
+	size_t		 nq = 0, i, first, last;
+
+	if (multiple && tag == 0) {
+		if (ch->ua_len == 0)
+			return (0);
+		tag = ch->ua_base + ch->ua_len - 1;
+	} else if (channel_ua_find(ch, tag) == NULL)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "unknown delivery tag %llu", (unsigned long long)tag));
+	first = multiple ? 0 : (size_t)(tag - ch->ua_base);
+	last = (size_t)(tag - ch->ua_base);
+	for (i = last + 1; i-- > first;) {
+		d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
+		if (d->msg == NULL)
+			continue;
+		if (requeue && !ack) {
+			qs = xreallocarray(qs, nq + 1, sizeof *qs);
+			qs[nq++] = queue_ref(d->q);
+		}
+		channel_settle(ch, d, requeue && !ack);
+	}
+	channel_ua_trim(ch);
+	for (i = 0; i < nq; i++) {
+		queue_dispatch(qs[i]);
+		queue_unref(&qs[i]);
+	}
+	free(qs);
+	channel_kick(ch);
+	return (0);
+}
+
+/* Requeue every unacked delivery (channel close, basic.recover). */
+static void
+channel_requeue_all(struct channel *ch)
+{
+	struct delivery	*d;
+	struct queue	**qs = NULL;
+	size_t		 nq = 0, i;
+
+	for (i = ch->ua_len; i-- > 0;) {
+		d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
+		if (d->msg == NULL)
+			continue;
+		qs = xreallocarray(qs, nq + 1, sizeof *qs);
+		qs[nq++] = queue_ref(d->q);
+		channel_settle(ch, d, 1);
+	}
+	ch->ua_len = 0;
+	ch->ua_head = 0;
+	for (i = 0; i < nq; i++) {
+		queue_dispatch(qs[i]);
+		queue_unref(&qs[i]);
+	}
+	free(qs);
+}
+
+/* Credit came back: let the queues of this channel's consumers deliver. */
+static void
+channel_kick(struct channel *ch)
+{
+	struct consumer	*c, *tmp;
+
+	HASH_ITER(hh, ch->consumers, c, tmp)
+		queue_dispatch(c->q);
+}
+
+/* basic.deliver plus content to a consumer; takes the queue's reference. */
+void
+consumer_deliver(struct consumer *c, struct message *m, int redelivered)
+{
+	struct channel		*ch = c->ch;
+	struct basic_deliver	 bd;
+
+	if (c->no_ack)
+		bd.delivery_tag = ++ch->next_tag;
+	else
+		bd.delivery_tag = channel_ua_add(ch, m, c->q, c);
+	shortstr_setn(&bd.consumer_tag, c->tag, c->taglen);
+	bd.redelivered = redelivered != 0;
+	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
+	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
+	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
+	channel_send_content(ch, m);
+	if (c->no_ack)
+		message_unref(&m);
+}
+
+/* Queue the channel for one basic.ack covering this read batch. */
+static void
+channel_confirm_queue(struct channel *ch)
+{
+	if (!ch->confirm_queued) {
+		TAILQ_INSERT_TAIL(&ch->conn->confirm_pending, ch,
+		    confirm_entry);
+		ch->confirm_queued = 1;
+	}
+}
+
+/* Send basic.ack for every publish confirmed since the last flush. */
+void
+channel_flush_confirms(struct channel *ch)
+{
+	struct basic_ack	ba;
+
+	if (ch->state != CH_OPEN || ch->pub_seq == ch->confirmed)
+		return;
+	ba.delivery_tag = ch->pub_seq;
+	ba.multiple = ch->pub_seq - ch->confirmed > 1;
+	ch->confirmed = ch->pub_seq;
+	connection_send(ch->conn, ch->id, AMQP_BASIC_ACK, &ba);
+}
+
+/* Route a complete message and hand it to its queues. */
+static void
+channel_route(struct channel *ch, struct exchange *x, struct message *m,
+    int mandatory)
+{
+	struct basic_return	br;
+	size_t			i;
+
+	exchange_route(x, m->routing_key, m->routing_key_len, &m->headers,
+	    &channel_rr);
+	if (channel_rr.n == 0 && mandatory) {
+		br.reply_code = AMQP_NO_ROUTE;
+		wire_shortstr_set(&br.reply_text, "NO_ROUTE");
+		shortstr_setn(&br.exchange, m->exchange, m->exchange_len);
+		shortstr_setn(&br.routing_key, m->routing_key,
+		    m->routing_key_len);
+		connection_send(ch->conn, ch->id, AMQP_BASIC_RETURN, &br);
+		channel_send_content(ch, m);
+	}
+	for (i = 0; i < channel_rr.n; i++)
+		queue_push(channel_rr.q[i], m);
+}
+
+/* The whole message is in: check the exchange, then route or hold (tx). */
+static int
+channel_publish_done(struct channel *ch)
+{
+	struct connection	*c = ch->conn;
+	struct message		*m = ch->msg;
+	struct exchange		*x;
+	int			 rc = 0;
+
+	ch->msg = NULL;
+	ch->cc = CC_IDLE;
+	if (ch->pub.immediate) {
+		rc = channel_error(ch, AMQP_NOT_IMPLEMENTED, "immediate=true");
+		goto out;
+	}
+	if ((x = vhost_exchange_find(c->vhost, ch->pub.exchange.s)) == NULL) {
+		rc = channel_error(ch, AMQP_NOT_FOUND,
+		    "no exchange '%s' in vhost '%s'", ch->pub.exchange.s,
+		    c->vhost->name);
+		goto out;
+	}
+	if (x->internal) {
+		rc = channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "cannot publish to internal exchange '%s' in vhost '%s'",
+		    x->name, c->vhost->name);
+		goto out;
+	}
+	if (ch->tx) {
+		if (ch->ntxops == ch->txcap) {
+			ch->txcap = ch->txcap == 0 ? 16 : ch->txcap * 2;
+			ch->txops = xreallocarray(ch->txops, ch->txcap,
+			    sizeof *ch->txops);
+		}
+		memset(&ch->txops[ch->ntxops], 0, sizeof *ch->txops);
+		ch->txops[ch->ntxops].method = AMQP_BASIC_PUBLISH;
+		ch->txops[ch->ntxops].msg = message_ref(m);
+		ch->txops[ch->ntxops].mandatory = ch->pub.mandatory;
+		ch->ntxops++;
+		goto out;
+	}
+	channel_route(ch, x, m, ch->pub.mandatory);
+	if (ch->confirm) {
+		ch->pub_seq++;
+		channel_confirm_queue(ch);
+	}
+out:
+	message_unref(&m);
+	return (rc);
+}
+
+/* A content header or body frame. */
+int
+channel_content(struct channel *ch, const struct frame *f)
+{
+	struct content_header	 h;
+	struct basic_props	 props;
+	struct message		*m;
+
+	if (f->type == AMQP_FRAME_HEADER) {
+		if (ch->cc != CC_HEADER)
+			return (channel_error(ch, AMQP_UNEXPECTED_FRAME,
+			    "expected method frame, got non method frame "
+			    "instead"));
+		if (content_header_decode(f->payload, f->size, &h) != 0 ||
+		    props_decode(h.props, h.props_len, &props) != 0)
+			return (channel_error(ch, AMQP_FRAME_ERROR,
+			    "malformed content header"));
+		if (h.class_id != AMQP_CLASS_BASIC)
+			return (channel_error(ch, AMQP_UNEXPECTED_FRAME,
+			    "expected content header for class %u, got one "
+			    "for class %u instead", AMQP_CLASS_BASIC,
+			    h.class_id));
+		if (h.body_size > (uint64_t)config.max_message_size) {
+			ch->cc = CC_IDLE;
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "message size %llu is larger than configured max "
+			    "size %lld", (unsigned long long)h.body_size,
+			    (long long)config.max_message_size));
+		}
+		m = message_new(ch->pub.exchange.s, ch->pub.exchange.len,
+		    ch->pub.routing_key.s, ch->pub.routing_key.len, h.props,
+		    h.props_len, h.body_size);
+		if (props.flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+			m->delivery_mode = props.delivery_mode;
+		if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
+			m->priority = props.priority;
+		if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
+			m->headers.p = m->props + (props.headers.p - h.props);
+			m->headers.len = props.headers.len;
+		}
+		ch->msg = m;
+		if (h.body_size == 0)
+			return (channel_publish_done(ch));
+		ch->cc = CC_BODY;
+		return (0);
+	}
+	if (ch->cc != CC_BODY)
+		return (channel_error(ch, AMQP_UNEXPECTED_FRAME,
+		    ch->cc == CC_HEADER ? "expected content header for class "
+		    "60, got non content header frame instead" :
+		    "expected method frame, got non method frame instead"));
+	m = ch->msg;
+	if (f->size > m->body_size - m->body_received)
+		return (channel_error(ch, AMQP_FRAME_ERROR,
+		    "content body is longer than the %llu bytes declared in "
+		    "its header", (unsigned long long)m->body_size));
+	memcpy(m->body + m->body_received, f->payload, f->size);
+	m->body_received += f->size;
+	if (m->body_received == m->body_size)
+		return (channel_publish_done(ch));
+	return (0);
+}
+
+/* Is q usable by this channel's connection (exclusive queues)? */
+static int
+channel_queue_owned(struct channel *ch, struct queue *q)
+{
+	if (q->exclusive && q->owner != ch->conn)
+		return (channel_error(ch, AMQP_RESOURCE_LOCKED,
+		    "cannot obtain exclusive access to locked queue '%s' in "
+		    "vhost '%s'. It could be originally declared on another "
+		    "connection or the exclusive property value does not "
+		    "match that of the original declaration.", q->name,
+		    q->vhost->name));
+	return (0);
+}
+
+/* An empty queue name means the last queue declared on this channel. */
+static int
+channel_queue_name(struct channel *ch, struct shortstr *name)
+{
+	if (name->len != 0)
+		return (0);
+	if (ch->last_queue.len == 0)
+		return (channel_error(ch, AMQP_NOT_FOUND,
+		    "no previously declared queue"));
+	*name = ch->last_queue;
+	return (0);
+}
+
+/* Find a queue for a method, with RabbitMQ's 404 and 405. */
+static int
+channel_queue_get(struct channel *ch, struct shortstr *name,
+    struct queue **qp)
+{
+	struct vhost	*v = ch->conn->vhost;
+	int		 rc;
+
+	if ((rc = channel_queue_name(ch, name)) != 0)
+		return (rc);
+	if ((*qp = vhost_queue_find(v, name->s)) == NULL)
+		return (channel_error(ch, AMQP_NOT_FOUND,
+		    "no queue '%s' in vhost '%s'", name->s, v->name));
+	return (channel_queue_owned(ch, *qp));
+}
+
+/* Find an exchange for a method, with RabbitMQ's 404. */
+static int
+channel_exchange_get(struct channel *ch, const char *name,
+    struct exchange **xp)
+{
+	struct vhost	*v = ch->conn->vhost;
+
+	if ((*xp = vhost_exchange_find(v, name)) == NULL)
+		return (channel_error(ch, AMQP_NOT_FOUND,
+		    "no exchange '%s' in vhost '%s'", name, v->name));
+	return (0);
+}
+
+/* "true" or "false", as RabbitMQ prints booleans in 406 texts. */
+static const char *
+tf(int b)
+{
+	return (b ? "true" : "false");
+}
+
+/* exchange.declare */
+static int
+channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
+{
+	struct vhost			*v = ch->conn->vhost;
+	const struct exchange_type	*type = NULL;
+	struct exchange			*x;
+	struct field_value		 fv;
+	const char			*name = a->exchange.s, *ae;
+	const char			*what = NULL, *got = NULL, *cur = NULL;
+
+	if (a->exchange.len == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "operation not permitted on the default exchange"));
+	if (!a->passive && (type = exchange_type_find(a->type.s)) == NULL)
+		return (channel_error(ch, AMQP_COMMAND_INVALID,
+		    "unknown exchange type '%s'", a->type.s));
+	x = vhost_exchange_find(v, name);
+	if (a->passive) {
+		if (x == NULL)
+			return (channel_error(ch, AMQP_NOT_FOUND,
+			    "no exchange '%s' in vhost '%s'", name, v->name));
+	} else if (x != NULL) {
+		ae = table_find(&a->arguments, "alternate-exchange", &fv) &&
+		    fv.type == 'S' ? "" : NULL;
+		if (type != x->type) {
+			what = "type";
+			got = type->name;
+			cur = x->type->name;
+		} else if (a->durable != x->durable) {
+			what = "durable";
+			got = tf(a->durable);
+			cur = tf(x->durable);
+		} else if (a->auto_delete != x->auto_delete) {
+			what = "auto_delete";
+			got = tf(a->auto_delete);
+			cur = tf(x->auto_delete);
+		} else if (a->internal != x->internal) {
+			what = "internal";
+			got = tf(a->internal);
+			cur = tf(x->internal);
+		}
+		if (what != NULL)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "inequivalent arg '%s' for exchange '%s' in vhost "
+			    "'%s': received '%s' but current is '%s'", what,
+			    name, v->name, got, cur));
+		if ((ae != NULL) != (x->alternate != NULL) || (ae != NULL &&
+		    (fv.v.s.len != strlen(x->alternate) ||
+		    memcmp(fv.v.s.p, x->alternate, fv.v.s.len) != 0)))
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "inequivalent arg 'alternate-exchange' for "
+			    "exchange '%s' in vhost '%s'", name, v->name));
+	} else {
+		if (strncmp(name, "amq.", 4) == 0)
+			return (channel_error(ch, AMQP_ACCESS_REFUSED,
+			    "exchange name '%s' contains reserved prefix "
+			    "'amq.*'", name));
+		exchange_new(v, name, type, a->durable, a->auto_delete,
+		    a->internal, &a->arguments);
+	}
+	if (!a->nowait)
+		connection_send(ch->conn, ch->id, AMQP_EXCHANGE_DECLARE_OK,
+		    NULL);
+	return (0);
+}
+
+/* exchange.delete */
+static int
+channel_exchange_delete(struct channel *ch, struct exchange_delete *a)
+{
+	struct vhost	*v = ch->conn->vhost;
+	struct exchange	*x;
+
+	if (a->exchange.len == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "operation not permitted on the default exchange"));
+	if (strncmp(a->exchange.s, "amq.", 4) == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "deletion of system exchange '%s' in vhost '%s' not "
+		    "allowed", a->exchange.s, v->name));
+	if ((x = vhost_exchange_find(v, a->exchange.s)) != NULL) {
+		if (a->if_unused && x->nbindings > 0)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "exchange '%s' in vhost '%s' in use", x->name,
+			    v->name));
+		exchange_free(x);
+	}
+	if (!a->nowait)
+		connection_send(ch->conn, ch->id, AMQP_EXCHANGE_DELETE_OK,
+		    NULL);
+	return (0);
+}
+
+/* exchange.bind and exchange.unbind */
+static int
+channel_exchange_bind(struct channel *ch, struct exchange_bind *a, int bind)
+{
+	struct exchange	*src, *dst;
+	char		 cause[256];
+	int		 rc;
+
+	if (a->destination.len == 0 || a->source.len == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "operation not permitted on the default exchange"));
+	if ((rc = channel_exchange_get(ch, a->source.s, &src)) != 0 ||
+	    (rc = channel_exchange_get(ch, a->destination.s, &dst)) != 0)
+		return (rc);
+	if (bind) {
+		if (src->type->validate != NULL && (rc =
+		    src->type->validate(&a->arguments, cause, sizeof cause))
+		    != 0)
+			return (channel_error(ch, rc, "%s", cause));
+		exchange_bind(src, NULL, dst, a->routing_key.s,
+		    a->routing_key.len, &a->arguments);
+	} else
+		exchange_unbind(src, NULL, dst, a->routing_key.s,
+		    a->routing_key.len, &a->arguments);
+	if (!a->nowait)
+		connection_send(ch->conn, ch->id, bind ?
+		    AMQP_EXCHANGE_BIND_OK : AMQP_EXCHANGE_UNBIND_OK, NULL);
+	return (0);
+}
+
+/* queue.declare */
+static int
+channel_queue_declare(struct channel *ch, struct queue_declare *a)
+{
+	struct connection	*c = ch->conn;
+	struct vhost		*v = c->vhost;
+	struct queue		*q;
+	struct queue_declare_ok	 ok;
+	const char		*what = NULL;
+	int			 got = 0, cur = 0, rc;
+	char			 gen[64];
+
+	if (a->queue.len == 0) {
+		if (a->passive)
+			return (channel_queue_name(ch, &a->queue) != 0 ?
+			    channel_error(ch, AMQP_NOT_FOUND,
+			    "no previously declared queue") :
+			    channel_queue_declare(ch, a));
+		memcpy(gen, "amq.gen-", 8);
+		broker_random_name(gen + 8, 22);
+		shortstr_setn(&a->queue, gen, strlen(gen));
+	} else if (!a->passive && strncmp(a->queue.s, "amq.", 4) == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "queue name '%s' contains reserved prefix 'amq.*'",
+		    a->queue.s));
+	q = vhost_queue_find(v, a->queue.s);
+	if (a->passive) {
+		if (q == NULL)
+			return (channel_error(ch, AMQP_NOT_FOUND,
+			    "no queue '%s' in vhost '%s'", a->queue.s,
+			    v->name));
+		if ((rc = channel_queue_owned(ch, q)) != 0)
+			return (rc);
+	} else if (q != NULL) {
+		if ((rc = channel_queue_owned(ch, q)) != 0)
+			return (rc);
+		if (a->exclusive != q->exclusive)
+			return (channel_error(ch, AMQP_RESOURCE_LOCKED,
+			    "cannot obtain exclusive access to locked queue "
+			    "'%s' in vhost '%s'. It could be originally "
+			    "declared on another connection or the exclusive "
+			    "property value does not match that of the "
+			    "original declaration.", q->name, v->name));
+		if (a->durable != q->durable) {
+			what = "durable";
+			got = a->durable;
+			cur = q->durable;
+		} else if (a->auto_delete != q->auto_delete) {
+			what = "auto_delete";
+			got = a->auto_delete;
+			cur = q->auto_delete;
+		}
+		if (what != NULL)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "inequivalent arg '%s' for queue '%s' in vhost "
+			    "'%s': received '%s' but current is '%s'", what,
+			    q->name, v->name, tf(got), tf(cur)));
+	} else {
+		q = queue_new(v, a->queue.s, a->durable, a->exclusive,
+		    a->auto_delete, c, &a->arguments);
+		if (q->exclusive)
+			TAILQ_INSERT_TAIL(&c->exclusive, q, owner_entry);
+	}
+	ch->last_queue = a->queue;
+	if (!a->nowait) {
+		ok.queue = a->queue;
+		ok.message_count = (uint32_t)q->count;
+		ok.consumer_count = q->nconsumers;
+		connection_send(c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+	}
+	return (0);
+}
+
+/* queue.bind and queue.unbind */
+static int
+channel_queue_bind(struct channel *ch, struct shortstr *qname,
+    struct shortstr *xname, struct shortstr *key,
+    const struct field_table *args, int bind, int nowait)
+{
+	struct exchange	*x;
+	struct queue	*q;
+	char		 cause[256];
+	int		 rc;
+
+	if (xname->len == 0)
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "operation not permitted on the default exchange"));
+	if (qname->len == 0 && key->len == 0 && ch->last_queue.len != 0)
+		*key = ch->last_queue;
+	if ((rc = channel_exchange_get(ch, xname->s, &x)) != 0 ||
+	    (rc = channel_queue_get(ch, qname, &q)) != 0)
+		return (rc);
+	if (bind) {
+		if (x->type->validate != NULL && (rc =
+		    x->type->validate(args, cause, sizeof cause)) != 0)
+			return (channel_error(ch, rc, "%s", cause));
+		exchange_bind(x, q, NULL, key->s, key->len, args);
+	} else
+		exchange_unbind(x, q, NULL, key->s, key->len, args);
+	if (!nowait)
+		connection_send(ch->conn, ch->id, bind ? AMQP_QUEUE_BIND_OK :
+		    AMQP_QUEUE_UNBIND_OK, NULL);
+	return (0);
+}
+
+/* queue.purge */
+static int
+channel_queue_purge(struct channel *ch, struct queue_purge *a)
+{
+	struct queue_purge_ok	 ok;
+	struct queue		*q;
+	int			 rc;
+
+	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
+		return (rc);
+	ok.message_count = queue_purge(q);
+	if (!a->nowait)
+		connection_send(ch->conn, ch->id, AMQP_QUEUE_PURGE_OK, &ok);
+	return (0);
+}
+
+/* queue.delete */
+static int
+channel_queue_delete(struct channel *ch, struct queue_delete *a)
+{
+	struct vhost		*v = ch->conn->vhost;
+	struct queue_purge_ok	 ok;
+	struct queue		*q;
+	int			 rc;
+
+	ok.message_count = 0;
+	if ((rc = channel_queue_name(ch, &a->queue)) != 0)
+		return (rc);
+	if ((q = vhost_queue_find(v, a->queue.s)) != NULL) {
+		if ((rc = channel_queue_owned(ch, q)) != 0)
+			return (rc);
+		if (a->if_unused && q->nconsumers > 0)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "queue '%s' in vhost '%s' in use", q->name,
+			    v->name));
+		if (a->if_empty && q->count > 0)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "queue '%s' in vhost '%s' not empty", q->name,
+			    v->name));
+		ok.message_count = queue_delete(q);
+	}
+	if (!a->nowait)
+		connection_send(ch->conn, ch->id, AMQP_QUEUE_DELETE_OK, &ok);
+	return (0);
+}
+
+/* basic.qos: prefetch per consumer (global false) or per channel. */
+static int
+channel_basic_qos(struct channel *ch, struct basic_qos *a)
+{
+	if (a->prefetch_size != 0)
+		return (channel_error(ch, AMQP_NOT_IMPLEMENTED,
+		    "prefetch_size!=0 (%u)", a->prefetch_size));
+	if (a->global)
+		ch->prefetch_global = a->prefetch_count;
+	else
+		ch->prefetch = a->prefetch_count;
+	connection_send(ch->conn, ch->id, AMQP_BASIC_QOS_OK, NULL);
+	channel_kick(ch);
+	return (0);
+}
+
+/* basic.consume */
+static int
+channel_basic_consume(struct channel *ch, struct basic_consume *a)
+{
+	struct vhost		*v = ch->conn->vhost;
+	struct consumer		*c, *o;
+	struct queue		*q;
+	struct basic_consume_ok	 ok;
+	int			 rc;
+
+	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
+		return (rc);
+	o = TAILQ_FIRST(&q->consumers);
+	if ((o != NULL && o->exclusive) || (a->exclusive && o != NULL))
+		return (channel_error(ch, AMQP_ACCESS_REFUSED,
+		    "queue '%s' in vhost '%s' in exclusive use", q->name,
+		    v->name));
+	if (a->consumer_tag.len == 0) {
+		memcpy(a->consumer_tag.s, "amq.ctag-", 9);
+		broker_random_name(a->consumer_tag.s + 9, 22);
+		a->consumer_tag.len = 31;
+	} else {
+		HASH_FIND(hh, ch->consumers, a->consumer_tag.s,
+		    a->consumer_tag.len, o);
+		if (o != NULL)
+			return (channel_error(ch, AMQP_NOT_ALLOWED,
+			    "attempt to reuse consumer tag '%s'",
+			    a->consumer_tag.s));
+	}
+	c = xcalloc(1, sizeof *c);
+	c->ch = ch;
+	memcpy(c->tag, a->consumer_tag.s, a->consumer_tag.len + 1);
+	c->taglen = a->consumer_tag.len;
+	c->no_ack = a->no_ack;
+	c->exclusive = a->exclusive;
+	c->prefetch = ch->prefetch;
+	HASH_ADD(hh, ch->consumers, tag, c->taglen, c);
+	ch->nconsumers++;
+	queue_consumer_add(q, c);
+	if (!a->nowait) {
+		ok.consumer_tag = a->consumer_tag;
+		connection_send(ch->conn, ch->id, AMQP_BASIC_CONSUME_OK, &ok);
+	}
+	queue_dispatch(q);
+	return (0);
+}
+
+/* basic.cancel: an unknown tag is not an error (RabbitMQ). */
+static int
+channel_basic_cancel(struct channel *ch, struct basic_cancel *a)
+{
+	struct consumer		*c;
+	struct basic_consume_ok	 ok;
+
+	HASH_FIND(hh, ch->consumers, a->consumer_tag.s, a->consumer_tag.len,
+	    c);
+	if (c != NULL)
+		channel_consumer_free(ch, c);
+	if (!a->nowait) {
+		ok.consumer_tag = a->consumer_tag;
+		connection_send(ch->conn, ch->id, AMQP_BASIC_CANCEL_OK, &ok);
+	}
+	return (0);
+}
+
+/* basic.get */
+static int
+channel_basic_get(struct channel *ch, struct basic_get *a)
+{
+	struct basic_get_ok	 ok;
+	struct basic_get_empty	 empty;
+	struct queue		*q;
+	struct qentry		 e;
+	int			 rc;
+
+	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
+		return (rc);
+	if (!queue_pop(q, &e)) {
+		memset(&empty, 0, sizeof empty);
+		connection_send(ch->conn, ch->id, AMQP_BASIC_GET_EMPTY,
+		    &empty);
+		return (0);
+	}
+	if (a->no_ack)
+		ok.delivery_tag = ++ch->next_tag;
+	else {
+		q->unacked++;
+		ok.delivery_tag = channel_ua_add(ch, e.msg, q, NULL);
+	}
+	ok.redelivered = e.redelivered;
+	shortstr_setn(&ok.exchange, e.msg->exchange, e.msg->exchange_len);
+	shortstr_setn(&ok.routing_key, e.msg->routing_key,
+	    e.msg->routing_key_len);
+	ok.message_count = (uint32_t)q->count;
+	connection_send(ch->conn, ch->id, AMQP_BASIC_GET_OK, &ok);
+	channel_send_content(ch, e.msg);
+	if (a->no_ack)
+		message_unref(&e.msg);
+	return (0);
+}
+
+/* Hold an ack, nack or reject until tx.commit. */
+static int
+channel_tx_hold(struct channel *ch, uint32_t method, uint64_t tag,
+    int multiple, int requeue)
+{
+	struct tx_op	*op;
+
+	if (!(multiple && tag == 0) && channel_ua_find(ch, tag) == NULL)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "unknown delivery tag %llu", (unsigned long long)tag));
+	if (ch->ntxops == ch->txcap) {
+		ch->txcap = ch->txcap == 0 ? 16 : ch->txcap * 2;
+		ch->txops = xreallocarray(ch->txops, ch->txcap,
+		    sizeof *ch->txops);
+	}
+	op = &ch->txops[ch->ntxops++];
+	memset(op, 0, sizeof *op);
+	op->method = method;
+	op->tag = tag;
+	op->multiple = multiple;
+	op->requeue = requeue;
+	return (0);
+}
+
+/* tx.commit: publish and settle what was held, in order. */
+static int
+channel_tx_commit(struct channel *ch)
+{
+	struct exchange	*x;
+	struct tx_op	*op;
+	size_t		 i;
+
+	for (i = 0; i < ch->ntxops; i++) {
+		op = &ch->txops[i];
+		if (op->method == AMQP_BASIC_PUBLISH) {
+			x = vhost_exchange_find(ch->conn->vhost,
+			    op->msg->exchange);
+			if (x != NULL)
+				channel_route(ch, x, op->msg, op->mandatory);
+			message_unref(&op->msg);
+		} else if (op->multiple || channel_ua_find(ch, op->tag) != NULL)
+			channel_ack(ch, op->tag, op->multiple, op->requeue,
+			    op->method == AMQP_BASIC_ACK);
+	}
+	ch->ntxops = 0;
+	connection_send(ch->conn, ch->id, AMQP_TX_COMMIT_OK, NULL);
+	return (0);
+}
+
+/* tx.rollback: forget what was held. */
+static int
+channel_tx_rollback(struct channel *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->ntxops; i++)
+		message_unref(&ch->txops[i].msg);
+	ch->ntxops = 0;
+	connection_send(ch->conn, ch->id, AMQP_TX_ROLLBACK_OK, NULL);
+	return (0);
+}
+
+/* Dispatch one method on an open channel. */
+int
+channel_method(struct channel *ch, uint32_t id, union method_args *a)
+{
+	struct channel_flow	fl;
+
+	if (ch->cc != CC_IDLE)
+		return (channel_error(ch, AMQP_UNEXPECTED_FRAME,
+		    "expected content %s for class 60, got non content %s "
+		    "frame instead", ch->cc == CC_HEADER ? "header" : "body",
+		    ch->cc == CC_HEADER ? "header" : "body"));
+	switch (id) {
+	case AMQP_CHANNEL_FLOW:
+		ch->flow_active = a->channel_flow.active;
+		fl.active = ch->flow_active;
+		connection_send(ch->conn, ch->id, AMQP_CHANNEL_FLOW_OK, &fl);
+		if (ch->flow_active)
+			channel_kick(ch);
+		return (0);
+	case AMQP_CHANNEL_FLOW_OK:
+	case AMQP_CHANNEL_CLOSE_OK:
+		return (0);
+	case AMQP_EXCHANGE_DECLARE:
+		return (channel_exchange_declare(ch, &a->exchange_declare));
+	case AMQP_EXCHANGE_DELETE:
+		return (channel_exchange_delete(ch, &a->exchange_delete));
+	case AMQP_EXCHANGE_BIND:
+		return (channel_exchange_bind(ch, &a->exchange_bind, 1));
+	case AMQP_EXCHANGE_UNBIND:
+		return (channel_exchange_bind(ch, &a->exchange_bind, 0));
+	case AMQP_QUEUE_DECLARE:
+		return (channel_queue_declare(ch, &a->queue_declare));
+	case AMQP_QUEUE_BIND:
+		return (channel_queue_bind(ch, &a->queue_bind.queue,
+		    &a->queue_bind.exchange, &a->queue_bind.routing_key,
+		    &a->queue_bind.arguments, 1, a->queue_bind.nowait));
+	case AMQP_QUEUE_UNBIND:
+		return (channel_queue_bind(ch, &a->queue_unbind.queue,
+		    &a->queue_unbind.exchange, &a->queue_unbind.routing_key,
+		    &a->queue_unbind.arguments, 0, 0));
+	case AMQP_QUEUE_PURGE:
+		return (channel_queue_purge(ch, &a->queue_purge));
+	case AMQP_QUEUE_DELETE:
+		return (channel_queue_delete(ch, &a->queue_delete));
+	case AMQP_BASIC_QOS:
+		return (channel_basic_qos(ch, &a->basic_qos));
+	case AMQP_BASIC_CONSUME:
+		return (channel_basic_consume(ch, &a->basic_consume));
+	case AMQP_BASIC_CANCEL:
+		return (channel_basic_cancel(ch, &a->basic_cancel));
+	case AMQP_BASIC_PUBLISH:
+		ch->pub = a->basic_publish;
+		ch->cc = CC_HEADER;
+		return (0);
+	case AMQP_BASIC_GET:
+		return (channel_basic_get(ch, &a->basic_get));
+	case AMQP_BASIC_ACK:
+		if (ch->tx)
+			return (channel_tx_hold(ch, id, a->basic_ack.delivery_tag,
+			    a->basic_ack.multiple, 0));
+		return (channel_ack(ch, a->basic_ack.delivery_tag,
+		    a->basic_ack.multiple, 0, 1));
+	case AMQP_BASIC_NACK:
+		if (ch->tx)
+			return (channel_tx_hold(ch, id,
+			    a->basic_nack.delivery_tag, a->basic_nack.multiple,
+			    a->basic_nack.requeue));
+		return (channel_ack(ch, a->basic_nack.delivery_tag,
+		    a->basic_nack.multiple, a->basic_nack.requeue, 0));
+	case AMQP_BASIC_REJECT:
+		if (ch->tx)
+			return (channel_tx_hold(ch, id,
+			    a->basic_reject.delivery_tag, 0,
+			    a->basic_reject.requeue));
+		return (channel_ack(ch, a->basic_reject.delivery_tag, 0,
+		    a->basic_reject.requeue, 0));
+	case AMQP_BASIC_RECOVER:
+	case AMQP_BASIC_RECOVER_ASYNC:
+		if (!a->basic_recover.requeue)
+			return (channel_error(ch, AMQP_NOT_IMPLEMENTED,
+			    "requeue=false"));
+		channel_requeue_all(ch);
+		if (id == AMQP_BASIC_RECOVER)
+			connection_send(ch->conn, ch->id,
+			    AMQP_BASIC_RECOVER_OK, NULL);
+		return (0);
+	case AMQP_CONFIRM_SELECT:
+		if (ch->tx)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "cannot switch from tx to confirm mode"));
+		ch->confirm = 1;
+		if (!a->confirm_select.nowait)
+			connection_send(ch->conn, ch->id,
+			    AMQP_CONFIRM_SELECT_OK, NULL);
+		return (0);
+	case AMQP_TX_SELECT:
+		if (ch->confirm)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "cannot switch from confirm to tx mode"));
+		ch->tx = 1;
+		connection_send(ch->conn, ch->id, AMQP_TX_SELECT_OK, NULL);
+		return (0);
+	case AMQP_TX_COMMIT:
+	case AMQP_TX_ROLLBACK:
+		if (!ch->tx)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "channel is not transactional"));
+		return (id == AMQP_TX_COMMIT ? channel_tx_commit(ch) :
+		    channel_tx_rollback(ch));
+	}
+	return (channel_error(ch, AMQP_COMMAND_INVALID,
+	    "unimplemented method %s", method_name(id)));
+}
