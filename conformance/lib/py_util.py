@@ -407,3 +407,17 @@ def wait_gone(conn, queue, timeout=5.0):
         if time.time() >= end:
             raise AssertionError("queue %s still exists" % queue)
         time.sleep(0.02)
+
+
+def pyamqp_conn(t, **kw):
+    """A connected py-amqp Connection to t's broker, closed at case end."""
+    import amqp
+    b = t.broker
+    args = dict(userid=b.user, password=b.password, virtual_host=b.vhost,
+                connect_timeout=5, read_timeout=5, write_timeout=5)
+    args.update(kw)
+    c = amqp.Connection("%s:%d" % (b.host, b.port), **args)
+    c.connect()
+    t.on_cleanup(c.collect)
+    t.on_cleanup(c.close)
+    return c
