@@ -1,1 +1,6 @@
 # raw conformance tests (see conformance/local.mk).
+# Raw-frame tests: a pure-Python AMQP client (conformance/lib/rawamqp.py)
+# sends malformed and out-of-order input and checks the broker's exact reply.
+EXTRA_DIST += conformance/lib/rawamqp.py
+conformance_tests += conformance/raw/01-handshake-raw.py
+EXTRA_DIST += conformance/raw/01-handshake-raw.py
