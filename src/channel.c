@@ -13,6 +13,7 @@
 #include <event2/bufferevent.h>
 
 #include "broker.h"
+#include "args.h"
 #include "channel.h"
 #include "conf.h"
 #include "connection.h"
@@ -527,6 +528,28 @@ out:
 	return (rc);
 }
 
+/* The expiration property must be a non-negative integer (RabbitMQ). */
+static int
+channel_expiration_check(struct channel *ch, const struct shortstr *e)
+{
+	size_t	i;
+
+	if (e->len > 0 && e->s[0] == '-') {
+		for (i = 1; i < e->len && e->s[i] >= '0' && e->s[i] <= '9'; i++)
+			;
+		if (i == e->len && i > 1)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "invalid expiration '%s': {value_negative,%s}",
+			    e->s, e->s));
+	}
+	for (i = 0; i < e->len && e->s[i] >= '0' && e->s[i] <= '9'; i++)
+		;
+	if (e->len == 0 || i != e->len)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid expiration '%s': no_integer", e->s));
+	return (0);
+}
+
 /* A content header or body frame. */
 int
 channel_content(struct channel *ch, const struct frame *f)
@@ -534,6 +557,7 @@ channel_content(struct channel *ch, const struct frame *f)
 	struct content_header	 h;
 	struct basic_props	 props;
 	struct message		*m;
+	int			 rc;
 
 	if (f->type == AMQP_FRAME_HEADER) {
 		if (ch->cc != CC_HEADER)
@@ -549,6 +573,19 @@ channel_content(struct channel *ch, const struct frame *f)
 			    "expected content header for class %u, got one "
 			    "for class %u instead", AMQP_CLASS_BASIC,
 			    h.class_id));
+		if ((props.flags & AMQP_BASIC_USER_ID_FLAG) &&
+		    strcmp(props.user_id.s, ch->conn->user) != 0) {
+			ch->cc = CC_IDLE;
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "user_id property set to '%s' but authenticated "
+			    "user was '%s'", props.user_id.s, ch->conn->user));
+		}
+		if ((props.flags & AMQP_BASIC_EXPIRATION_FLAG) &&
+		    (rc = channel_expiration_check(ch, &props.expiration)) !=
+		    0) {
+			ch->cc = CC_IDLE;
+			return (rc);
+		}
 		if (h.body_size > (uint64_t)config.max_message_size) {
 			ch->cc = CC_IDLE;
 			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
@@ -660,9 +697,9 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 	struct vhost			*v = ch->conn->vhost;
 	const struct exchange_type	*type = NULL;
 	struct exchange			*x;
-	struct field_value		 fv;
-	const char			*name = a->exchange.s, *ae;
+	const char			*name = a->exchange.s;
 	const char			*what = NULL, *got = NULL, *cur = NULL;
+	char				 why[700];
 
 	if (a->exchange.len == 0)
 		return (channel_error(ch, AMQP_ACCESS_REFUSED,
@@ -676,8 +713,6 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 			return (channel_error(ch, AMQP_NOT_FOUND,
 			    "no exchange '%s' in vhost '%s'", name, v->name));
 	} else if (x != NULL) {
-		ae = table_find(&a->arguments, "alternate-exchange", &fv) &&
-		    fv.type == 'S' ? "" : NULL;
 		if (type != x->type) {
 			what = "type";
 			got = type->name;
@@ -700,12 +735,11 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 			    "inequivalent arg '%s' for exchange '%s' in vhost "
 			    "'%s': received '%s' but current is '%s'", what,
 			    name, v->name, got, cur));
-		if ((ae != NULL) != (x->alternate != NULL) || (ae != NULL &&
-		    (fv.v.s.len != strlen(x->alternate) ||
-		    memcmp(fv.v.s.p, x->alternate, fv.v.s.len) != 0)))
+		if (args_equivalent(&x->args, &a->arguments,
+		    args_exchange_keys, &what, why, sizeof why) != 0)
 			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
-			    "inequivalent arg 'alternate-exchange' for "
-			    "exchange '%s' in vhost '%s'", name, v->name));
+			    "inequivalent arg '%s' for exchange '%s' in vhost "
+			    "'%s': %s", what, name, v->name, why));
 	} else {
 		if (strncmp(name, "amq.", 4) == 0)
 			return (channel_error(ch, AMQP_ACCESS_REFUSED,
@@ -758,6 +792,10 @@ channel_exchange_bind(struct channel *ch, struct exchange_bind *a, int bind)
 	if (a->destination.len == 0 || a->source.len == 0)
 		return (channel_error(ch, AMQP_ACCESS_REFUSED,
 		    "operation not permitted on the default exchange"));
+	if (!bind && (vhost_exchange_find(ch->conn->vhost, a->source.s) ==
+	    NULL || vhost_exchange_find(ch->conn->vhost, a->destination.s) ==
+	    NULL))
+		goto done;	/* RabbitMQ: unbinding what is not there is ok */
 	if ((rc = channel_exchange_get(ch, a->source.s, &src)) != 0 ||
 	    (rc = channel_exchange_get(ch, a->destination.s, &dst)) != 0)
 		return (rc);
@@ -771,6 +809,7 @@ channel_exchange_bind(struct channel *ch, struct exchange_bind *a, int bind)
 	} else
 		exchange_unbind(src, NULL, dst, a->routing_key.s,
 		    a->routing_key.len, &a->arguments);
+done:
 	if (!a->nowait)
 		connection_send(ch->conn, ch->id, bind ?
 		    AMQP_EXCHANGE_BIND_OK : AMQP_EXCHANGE_UNBIND_OK, NULL);
@@ -787,14 +826,15 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 	struct queue_declare_ok	 ok;
 	const char		*what = NULL;
 	int			 got = 0, cur = 0, rc;
-	char			 gen[64];
+	char			 gen[64], why[700];
 
-	if (a->queue.len == 0) {
-		if (a->passive)
-			return (channel_queue_name(ch, &a->queue) != 0 ?
-			    channel_error(ch, AMQP_NOT_FOUND,
-			    "no previously declared queue") :
-			    channel_queue_declare(ch, a));
+	if (!a->passive && args_queue_validate(&a->arguments, &what, why,
+	    sizeof why) != 0)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid arg '%s' for queue '%s' in vhost '%s': %s", what,
+		    a->queue.s, v->name, why));
+	what = NULL;
+	if (a->queue.len == 0 && !a->passive) {
 		memcpy(gen, "amq.gen-", 8);
 		broker_random_name(gen + 8, 22);
 		shortstr_setn(&a->queue, gen, strlen(gen));
@@ -834,6 +874,11 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 			    "inequivalent arg '%s' for queue '%s' in vhost "
 			    "'%s': received '%s' but current is '%s'", what,
 			    q->name, v->name, tf(got), tf(cur)));
+		if (args_equivalent(&q->args, &a->arguments, args_queue_keys,
+		    &what, why, sizeof why) != 0)
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "inequivalent arg '%s' for queue '%s' in vhost "
+			    "'%s': %s", what, q->name, v->name, why));
 	} else {
 		q = queue_new(v, a->queue.s, a->durable, a->exclusive,
 		    a->auto_delete, c, &a->arguments);
@@ -866,6 +911,10 @@ channel_queue_bind(struct channel *ch, struct shortstr *qname,
 		    "operation not permitted on the default exchange"));
 	if (qname->len == 0 && key->len == 0 && ch->last_queue.len != 0)
 		*key = ch->last_queue;
+	if (!bind && (vhost_exchange_find(ch->conn->vhost, xname->s) == NULL ||
+	    (qname->len != 0 &&
+	    vhost_queue_find(ch->conn->vhost, qname->s) == NULL)))
+		goto done;	/* RabbitMQ: unbinding what is not there is ok */
 	if ((rc = channel_exchange_get(ch, xname->s, &x)) != 0 ||
 	    (rc = channel_queue_get(ch, qname, &q)) != 0)
 		return (rc);
@@ -876,6 +925,7 @@ channel_queue_bind(struct channel *ch, struct shortstr *qname,
 		exchange_bind(x, q, NULL, key->s, key->len, args);
 	} else
 		exchange_unbind(x, q, NULL, key->s, key->len, args);
+done:
 	if (!nowait)
 		connection_send(ch->conn, ch->id, bind ? AMQP_QUEUE_BIND_OK :
 		    AMQP_QUEUE_UNBIND_OK, NULL);
@@ -937,8 +987,11 @@ channel_basic_qos(struct channel *ch, struct basic_qos *a)
 		    "prefetch_size!=0 (%u)", a->prefetch_size));
 	if (a->global)
 		ch->prefetch_global = a->prefetch_count;
-	else
+	else {
+		/* RabbitMQ 3.10: a per-consumer limit drops the global one. */
 		ch->prefetch = a->prefetch_count;
+		ch->prefetch_global = 0;
+	}
 	connection_send(ch->conn, ch->id, AMQP_BASIC_QOS_OK, NULL);
 	channel_kick(ch);
 	return (0);
@@ -1120,6 +1173,10 @@ channel_method(struct channel *ch, uint32_t id, union method_args *a)
 		    ch->cc == CC_HEADER ? "header" : "body"));
 	switch (id) {
 	case AMQP_CHANNEL_FLOW:
+		/* RabbitMQ stopped supporting client flow control in 3.3. */
+		if (!a->channel_flow.active)
+			return (channel_error(ch, AMQP_NOT_IMPLEMENTED,
+			    "active=false"));
 		ch->flow_active = a->channel_flow.active;
 		fl.active = ch->flow_active;
 		connection_send(ch->conn, ch->id, AMQP_CHANNEL_FLOW_OK, &fl);

@@ -563,17 +563,28 @@ connection_frame(struct connection *c, const struct frame *f)
 		rc = connection_method0(c, id, &args);
 		goto done;
 	}
-	if (chid > c->channel_max) {
-		rc = connection_error(c, AMQP_CHANNEL_ERROR,
-		    "channel number %u exceeds the negotiated channel_max "
-		    "(%u)", chid, c->channel_max);
-		goto fail;
-	}
 	HASH_FIND(hh, c->channels, &chid, sizeof chid, ch);
 	if (f->type == AMQP_FRAME_METHOD && id == AMQP_CHANNEL_OPEN) {
 		if (ch != NULL) {
 			rc = connection_error(c, AMQP_CHANNEL_ERROR,
 			    "second 'channel.open' seen");
+			goto fail;
+		}
+		if (c->nchannels >= c->channel_max) {
+			rc = connection_error(c, AMQP_NOT_ALLOWED,
+			    "number of channels opened (%u) has reached the "
+			    "negotiated channel_max (%u)", c->nchannels,
+			    c->channel_max);
+			goto fail;
+		}
+		/*
+		 * Warren differs: RabbitMQ counts channels but accepts any
+		 * number; 0-9-1 says a number above channel-max is an error.
+		 */
+		if (chid > c->channel_max) {
+			rc = connection_error(c, AMQP_CHANNEL_ERROR,
+			    "channel number %u exceeds the negotiated "
+			    "channel_max (%u)", chid, c->channel_max);
 			goto fail;
 		}
 		ch = channel_new(c, chid);
@@ -612,10 +623,12 @@ connection_frame(struct connection *c, const struct frame *f)
 	} else
 		rc = channel_content(ch, f);
 	if (rc != 0 && c->state == CONN_OPEN) {
-		if (AMQP_IS_HARD_ERROR(rc))
-			goto fail;
 		if (f->type != AMQP_FRAME_METHOD)
 			id = AMQP_BASIC_PUBLISH;
+		if (AMQP_IS_HARD_ERROR(rc)) {
+			connection_exception(c, (uint16_t)rc, c->err, id);
+			return (1);
+		}
 		channel_exception(ch, (uint16_t)rc, c->err, id);
 	}
 	return (0);

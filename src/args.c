@@ -1,0 +1,180 @@
+/*
+ * args.c: queue and exchange x-arguments: validation and equivalence with
+ * RabbitMQ's rules and reply texts (rabbit_amqqueue, rabbit_misc).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+
+/* The arguments RabbitMQ compares when a queue is declared again. */
+const char *const args_queue_keys[] = {
+	"x-expires", "x-message-ttl", "x-dead-letter-exchange",
+	"x-dead-letter-routing-key", "x-max-length", "x-max-length-bytes",
+	"x-max-priority", "x-overflow", "x-queue-mode",
+	"x-single-active-consumer", "x-delivery-limit", NULL
+};
+
+/* ... and an exchange. */
+const char *const args_exchange_keys[] = { "alternate-exchange", NULL };
+
+/* RabbitMQ's name for a field type. */
+static const char *
+args_type_name(uint8_t t)
+{
+	switch (t) {
+	case 'S':	return ("longstr");
+	case 'I':	return ("signedint");
+	case 'l':	return ("long");
+	case 'b':	return ("byte");
+	case 'B':	return ("unsignedbyte");
+	case 's':	return ("short");
+	case 'u':	return ("unsignedshort");
+	case 'i':	return ("unsignedint");
+	case 'f':	return ("float");
+	case 'd':	return ("double");
+	case 'D':	return ("decimal");
+	case 't':	return ("bool");
+	case 'T':	return ("timestamp");
+	case 'F':	return ("table");
+	case 'A':	return ("array");
+	case 'V':	return ("void");
+	case 'x':	return ("binary");
+	}
+	return ("unknown");
+}
+
+/* Print a value as Erlang's ~tp/~ts would, more or less. */
+static void
+args_value_print(const struct field_value *v, char *buf, size_t len)
+{
+	int64_t	i;
+
+	if (field_value_int(v, &i) == 0 && v->type != 't')
+		snprintf(buf, len, "%" PRId64, i);
+	else if (v->type == 't')
+		snprintf(buf, len, "%s", v->v.b ? "true" : "false");
+	else if (v->type == 'S' || v->type == 'x')
+		snprintf(buf, len, "%.*s", (int)(v->v.s.len > 200 ? 200 :
+		    v->v.s.len), (const char *)v->v.s.p);
+	else if (v->type == 'd')
+		snprintf(buf, len, "%g", v->v.d);
+	else if (v->type == 'f')
+		snprintf(buf, len, "%g", (double)v->v.f);
+	else
+		snprintf(buf, len, "...");
+}
+
+/* Is this an integer type? */
+static int
+args_is_int(uint8_t t)
+{
+	return (strchr("bBsuIilT", t) != NULL && t != 0);
+}
+
+/* Validate queue arguments, as rabbit_amqqueue:check_declare_arguments. */
+int
+args_queue_validate(const struct field_table *t, const char **key,
+    char *why, size_t len)
+{
+	static const struct {
+		const char	*key;
+		int64_t		 min;	/* smallest allowed */
+		int64_t		 max;	/* largest allowed, 0: none */
+	} ints[] = {
+		{ "x-expires", 1, 0 },
+		{ "x-message-ttl", 0, 0 },
+		{ "x-max-length", 0, 0 },
+		{ "x-max-length-bytes", 0, 0 },
+		{ "x-max-priority", 0, 255 },
+		{ "x-delivery-limit", 0, 0 },
+	};
+	struct field_value	v;
+	int64_t			i;
+	size_t			n;
+
+	for (n = 0; n < sizeof ints / sizeof ints[0]; n++) {
+		if (!table_find(t, ints[n].key, &v))
+			continue;
+		*key = ints[n].key;	/* meaningful only on error */
+		if (!args_is_int(v.type) || field_value_int(&v, &i) != 0) {
+			snprintf(why, len, "\"expected integer, got %s\"",
+			    args_type_name(v.type));
+			return (-1);
+		}
+		if (i < 0) {
+			snprintf(why, len, "{value_negative,%" PRId64 "}", i);
+			return (-1);
+		}
+		if (i < ints[n].min) {
+			snprintf(why, len, "{value_zero,%" PRId64 "}", i);
+			return (-1);
+		}
+		if (ints[n].max != 0 && i > ints[n].max) {
+			snprintf(why, len, "{value_too_large,%" PRId64 ",%"
+			    PRId64 "}", i, ints[n].max);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Describe one side of an inequivalence, as rabbit_misc:val/1. */
+static void
+args_val(const struct field_value *v, int found, int typed, char *buf,
+    size_t len)
+{
+	char	s[256];
+
+	if (!found) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	args_value_print(v, s, sizeof s);
+	if (typed)
+		snprintf(buf, len, "the value '%s' of type '%s'", s,
+		    args_type_name(v->type));
+	else
+		snprintf(buf, len, "'%s'", s);
+}
+
+/*
+ * Compare the listed keys of the current and the new arguments.  Integer
+ * types are compatible with each other (rabbit_misc:type_compatible).
+ */
+int
+args_equivalent(const struct field_table *cur, const struct field_table *nw,
+    const char *const *keys, const char **key, char *buf, size_t len)
+{
+	struct field_value	 a, b;
+	int			 fa, fb, same;
+	char			 ra[300], rb[300];
+	int64_t			 ia, ib;
+
+	for (; *keys != NULL; keys++) {
+		fa = table_find(cur, *keys, &a);
+		fb = table_find(nw, *keys, &b);
+		if (!fa && !fb)
+			continue;
+		if (fa && fb) {
+			if (args_is_int(a.type) && args_is_int(b.type)) {
+				field_value_int(&a, &ia);
+				field_value_int(&b, &ib);
+				same = ia == ib;
+			} else
+				same = field_value_equal(&a, &b);
+			if (same)
+				continue;
+		}
+		*key = *keys;
+		/* Both present: plain values; one missing: typed. */
+		args_val(&b, fb, !(fa && fb), rb, sizeof rb);
+		args_val(&a, fa, !(fa && fb), ra, sizeof ra);
+		snprintf(buf, len, "received %s but current is %s", rb, ra);
+		return (-1);
+	}
+	return (0);
+}
