@@ -4,3 +4,9 @@
 EXTRA_DIST += conformance/lib/rawamqp.py
 conformance_tests += conformance/raw/01-handshake-raw.py
 EXTRA_DIST += conformance/raw/01-handshake-raw.py
+conformance_tests += conformance/raw/01-handshake-timeout.py
+EXTRA_DIST += conformance/raw/01-handshake-timeout.py
+conformance_tests += conformance/raw/12-malformed-frames.py
+EXTRA_DIST += conformance/raw/12-malformed-frames.py
+conformance_tests += conformance/raw/12-malformed-methods.py
+EXTRA_DIST += conformance/raw/12-malformed-methods.py

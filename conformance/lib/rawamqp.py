@@ -135,6 +135,24 @@ METHOD_NAMES = {
 DEFAULT_TIMEOUT = 5.0
 
 
+def _trace(event, **kw):
+    """With RAWAMQP_TRACE=file, note what the broker did (one JSON line per
+    event, named after the test function), to tabulate a broker's replies."""
+    path = os.environ.get("RAWAMQP_TRACE")
+    if not path:
+        return
+    import inspect
+    import json
+    name = "?"
+    for fi in inspect.stack()[1:]:
+        if (fi.frame.f_globals.get("__name__") == "__main__" and
+                fi.function not in ("<module>", "run")):
+            name = fi.function
+    kw.update(test=name, event=event)
+    with open(path, "a") as f:
+        f.write(json.dumps(kw) + "\n")
+
+
 class ProtocolError(AssertionError):
     """The broker said or did something the test did not expect."""
 
@@ -800,13 +818,14 @@ class Conn:
                                 (METHOD_NAMES.get(tuple(m), m), channel, f))
         return f
 
-    def expect_closed(self, timeout=None):
+    def expect_closed(self, timeout=None, trace=True):
         """The broker must close the socket without sending anything more.
 
         Returns nothing; raises if a frame (or any octet) arrives first or
         the socket stays open past the deadline.
         """
-        deadline = time.time() + (self.timeout if timeout is None else timeout)
+        t0 = time.time()
+        deadline = t0 + (self.timeout if timeout is None else timeout)
         while not self.eof:
             left = deadline - time.time()
             if left <= 0:
@@ -830,11 +849,15 @@ class Conn:
                 pass
             raise ProtocolError("expected the socket closed, got %s first" %
                                 extra)
+        if trace:
+            _trace("socket-closed", after=round(time.time() - t0, 1))
 
     def _check_close(self, f, code, text, class_id, method_id, kind):
         a = f.args
         got = (a["reply_code"], a["reply_text"], a["class_id"],
                a["method_id"])
+        _trace(kind, code=got[0], text=got[1], class_id=got[2],
+               method_id=got[3])
         if code is not None and got[0] != code:
             raise ProtocolError("%s: expected code %d, got %r" %
                                 (kind, code, got))
@@ -977,11 +1000,12 @@ class Conn:
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-        self.expect_closed(timeout)
+        self.expect_closed(timeout, trace=False)
 
     def expect_protocol_header(self, timeout=None):
         """The broker must answer with its protocol header, then close."""
         got = self.recv_bytes(8, timeout)
+        _trace("protocol-header", header=repr(got))
         if got != PROTOCOL_HEADER:
             raise ProtocolError("expected %r, got %r" % (PROTOCOL_HEADER, got))
         self.expect_closed(timeout)
