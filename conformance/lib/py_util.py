@@ -421,3 +421,29 @@ def pyamqp_conn(t, **kw):
     t.on_cleanup(c.collect)
     t.on_cleanup(c.close)
     return c
+
+
+def read_lines(proc, n, timeout=5.0):
+    """Read n lines from proc.stdout (a pipe) before the deadline."""
+    import select
+    out = []
+    buf = b""
+    end = time.time() + timeout
+    fd = proc.stdout.fileno()
+    while len(out) < n:
+        left = end - time.time()
+        if left <= 0:
+            raise AssertionError("read %d of %d lines from child: %r"
+                                 % (len(out), n, out))
+        r, _, _ = select.select([fd], [], [], left)
+        if not r:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            raise AssertionError("child exited after %d of %d lines: %r"
+                                 % (len(out), n, out))
+        buf += chunk
+        while b"\n" in buf and len(out) < n:
+            line, buf = buf.split(b"\n", 1)
+            out.append(line.decode())
+    return out
