@@ -10,3 +10,5 @@ conformance_tests += conformance/raw/12-malformed-frames.py
 EXTRA_DIST += conformance/raw/12-malformed-frames.py
 conformance_tests += conformance/raw/12-malformed-methods.py
 EXTRA_DIST += conformance/raw/12-malformed-methods.py
+conformance_tests += conformance/raw/12-malformed-content.py
+EXTRA_DIST += conformance/raw/12-malformed-content.py
