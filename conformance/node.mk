@@ -1,1 +1,11 @@
-# node conformance tests (see conformance/local.mk).
+# node conformance tests (see conformance/local.mk): amqplib scripts that
+# print TAP.  Their one dependency is in conformance/package.json;
+# install it with: npm ci --prefix conformance
+EXTRA_DIST += conformance/lib/harness.js conformance/package.json \
+	conformance/package-lock.json
+conformance_tests += conformance/node/01-connection-basics.js
+EXTRA_DIST += conformance/node/01-connection-basics.js
+conformance_tests += conformance/node/03-exchange-pubsub.js
+EXTRA_DIST += conformance/node/03-exchange-pubsub.js
+conformance_tests += conformance/node/05-publish-roundtrip.js
+EXTRA_DIST += conformance/node/05-publish-roundtrip.js
