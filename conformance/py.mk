@@ -32,3 +32,7 @@ conformance_tests += conformance/py/05-publish-rpc.py
 EXTRA_DIST += conformance/py/05-publish-rpc.py
 conformance_tests += conformance/py/06-consume-scenarios.py
 EXTRA_DIST += conformance/py/06-consume-scenarios.py
+conformance_tests += conformance/py/05-publish-kombu.py
+EXTRA_DIST += conformance/py/05-publish-kombu.py
+conformance_tests += conformance/py/05-publish-amqptools.py
+EXTRA_DIST += conformance/py/05-publish-amqptools.py

@@ -9,7 +9,7 @@ import pika
 
 import harness
 from py_util import (test, eq, pump_until, wait_ready, Collector, read_lines,
-                     python, consume)
+                     python, consume, consumer_count)
 
 # A consumer in its own process: prints each body it gets and never acks.
 CHILD_CONSUMER = r"""
@@ -204,9 +204,8 @@ def killed_consumer_with_autoack_loses_messages(t):
     eq(read_lines(child, 4), ["ready", "0", "1", "2"])
     child.send_signal(signal.SIGKILL)
     child.wait(5)
-    watcher = t.conn()
-    harness.wait_for(lambda: watcher.channel().queue_declare(
-        q, passive=True).method.consumer_count == 0, 5)
+    assert harness.wait_for(lambda: consumer_count(ch, q) == 0, 5), \
+        "the dead consumer is still registered"
     wait_ready(ch, q, 0)
 
 
