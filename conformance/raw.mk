@@ -12,3 +12,5 @@ conformance_tests += conformance/raw/12-malformed-methods.py
 EXTRA_DIST += conformance/raw/12-malformed-methods.py
 conformance_tests += conformance/raw/12-malformed-content.py
 EXTRA_DIST += conformance/raw/12-malformed-content.py
+conformance_tests += conformance/raw/12-malformed-sequence.py
+EXTRA_DIST += conformance/raw/12-malformed-sequence.py
