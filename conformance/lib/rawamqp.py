@@ -13,6 +13,10 @@ malformed and out-of-order input.  Pieces:
     expect_channel_close, expect_closed)
   - Witness: a well-behaved connection opened before a bad one, which must
     keep working (declare a queue, publish, get the message back)
+  - concurrent_test: like harness.test, for cases that wait on the broker
+    (RabbitMQ delays some closes by 3 s); they run side by side
+  - RAWAMQP_TRACE=file: every close the broker sends and every socket close
+    is appended there as JSON, named after the test, to tabulate replies
 
 Every wait has a deadline: a broker that hangs makes the test fail, never
 hang.

@@ -186,7 +186,7 @@ def tune_ok_channel_max_above_offered_is_closed(broker):
         refused_before_open(broker, c, R.NOT_ALLOWED, "NOT_ALLOWED - ")
 
 
-# -- connection.open ------------------------------------------------------------
+# -- connection.open ----------------------------------------------------------
 
 @harness.test
 def channel_open_before_connection_open_is_505(broker):

@@ -72,7 +72,8 @@ def method_instead_of_content_header_is_505(broker):
     with Witness(broker):
         c = bad_conn(broker)
         c.send(publish() +
-               mf(1, R.QUEUE_DECLARE, R.queue_declare_args("", exclusive=True)))
+               mf(1, R.QUEUE_DECLARE,
+                  R.queue_declare_args("", exclusive=True)))
         c.expect_connection_close(R.UNEXPECTED_FRAME, EXPECTED_HEADER, 60, 40)
 
 
@@ -89,7 +90,8 @@ def method_before_body_complete_is_505(broker):
     with Witness(broker):
         c = bad_conn(broker)
         c.send(publish() + R.header_frame(1, 10) + R.body_frame(1, b"hello") +
-               mf(1, R.QUEUE_DECLARE, R.queue_declare_args("", exclusive=True)))
+               mf(1, R.QUEUE_DECLARE,
+                  R.queue_declare_args("", exclusive=True)))
         c.expect_connection_close(R.UNEXPECTED_FRAME, EXPECTED_BODY, 60, 40)
 
 
@@ -249,7 +251,7 @@ def body_on_other_channel_while_publishing_is_505(broker):
         c.expect_connection_close(R.UNEXPECTED_FRAME, EXPECTED_METHOD, 0, 0)
 
 
-# -- properties ----------------------------------------------------------------
+# -- properties ---------------------------------------------------------------
 
 @harness.test
 def property_list_truncated_is_541(broker):
@@ -312,7 +314,7 @@ def delivery_mode_0_is_406(broker):
         reopen_and_roundtrip(c)
 
 
-# -- routing -----------------------------------------------------------------------
+# -- routing ------------------------------------------------------------------
 
 @harness.test
 def publish_to_missing_exchange_is_404(broker):

@@ -100,7 +100,7 @@ def frame_of_exactly_frame_max_is_accepted(broker):
         c.close()
 
 
-# -- frame types ----------------------------------------------------------------
+# -- frame types --------------------------------------------------------------
 
 @harness.test
 def unknown_frame_type_9_is_501(broker):
@@ -129,7 +129,7 @@ def frame_type_4_oob_method_is_501(broker):
         c.expect_connection_close(R.FRAME_ERROR, "FRAME_ERROR - ", 0, 0)
 
 
-# -- heartbeats ------------------------------------------------------------------
+# -- heartbeats ---------------------------------------------------------------
 
 @harness.test
 def heartbeat_on_channel_1_is_505(broker):

@@ -147,7 +147,8 @@ def channel_open_on_channel_0_is_504(broker):
 def queue_declare_on_channel_0_is_504(broker):
     with Witness(broker):
         c = bad_conn(broker)
-        c.send(mf(0, R.QUEUE_DECLARE, R.queue_declare_args("", exclusive=True)))
+        c.send(mf(0, R.QUEUE_DECLARE,
+                  R.queue_declare_args("", exclusive=True)))
         c.expect_connection_close(R.CHANNEL_ERROR, RUNNING, 50, 10)
 
 
@@ -335,7 +336,7 @@ def invalid_utf8_in_shortstr_is_501(broker):
             R.FRAME_ERROR, "FRAME_ERROR - Malformed UTF-8 in shortstr", 0, 0)
 
 
-# -- invalid values -------------------------------------------------------------
+# -- invalid values -----------------------------------------------------------
 
 @harness.test
 def exchange_declare_unknown_type_is_503(broker):

@@ -57,7 +57,7 @@ def crossing_connection_close_is_answered_with_close_ok(broker):
         c.shutdown_and_expect_eof()
 
 
-# -- connection.close from the client -------------------------------------------
+# -- connection.close from the client -----------------------------------------
 
 @harness.test
 def frames_after_client_connection_close_are_ignored(broker):
@@ -142,13 +142,14 @@ def method_on_channel_after_client_closed_it_is_504(broker):
         c = bad_conn(broker)
         c.send(mf(1, R.CHANNEL_CLOSE, R.close_args()))
         c.expect_method(R.CHANNEL_CLOSE_OK, 1)
-        c.send(mf(1, R.QUEUE_DECLARE, R.queue_declare_args("", exclusive=True)))
+        c.send(mf(1, R.QUEUE_DECLARE,
+                  R.queue_declare_args("", exclusive=True)))
         c.expect_connection_close(
             R.CHANNEL_ERROR, "CHANNEL_ERROR - expected 'channel.open'",
             50, 10)
 
 
-# -- clients that stop reading --------------------------------------------------
+# -- clients that stop reading ------------------------------------------------
 
 COUNT = 256
 SIZE = 65536  # COUNT * SIZE = 16 MiB: more than the socket buffers hold
