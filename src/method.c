@@ -653,6 +653,30 @@ method_decode(const uint8_t *p, size_t len, uint32_t *id,
 }
 
 /*
+ * Check the short strings of a decoded method are UTF-8, as RabbitMQ's
+ * generated decoder does for every method that carries no content (it
+ * skips basic.publish and the other content methods for speed).
+ */
+int
+method_check_utf8(const struct method_desc *m, const void *args)
+{
+	const struct shortstr	*ss;
+	const uint8_t		*a = args;
+	unsigned		 i;
+
+	if (m->flags & METHOD_CONTENT)
+		return (0);
+	for (i = 0; i < m->nfields; i++) {
+		if (m->fields[i].type != WT_SHORTSTR)
+			continue;
+		ss = (const struct shortstr *)(a + m->fields[i].off);
+		if (!wire_utf8_valid(ss->s, ss->len))
+			return (AMQP_FRAME_ERROR);
+	}
+	return (0);
+}
+
+/*
  * Append a whole method frame.  The size is computed first so the frame
  * is written straight into one reserved extent of the evbuffer: this
  * runs for every basic.deliver.  An unknown id is a bug in the caller.

@@ -268,6 +268,15 @@ const char	*method_name(uint32_t);
  */
 int	method_decode(const uint8_t *, size_t, uint32_t *,
 	    const struct method_desc **, union method_args *);
+/*
+ * RabbitMQ requires the short strings of every method without content
+ * (names, tags, vhost, reply texts; not basic.publish/deliver/return/
+ * get-ok) to be UTF-8, and answers connection.close 501 "FRAME_ERROR -
+ * Malformed UTF-8 in shortstr" with class and method 0 otherwise.  So the
+ * text can differ from a decode error, this is a separate check to run
+ * after method_decode() succeeds: 0, or AMQP_FRAME_ERROR.
+ */
+int	method_check_utf8(const struct method_desc *, const void *);
 /* Append a whole method frame (header, payload, frame-end). */
 void	method_encode(struct evbuffer *, uint16_t, uint32_t, const void *);
 

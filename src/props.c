@@ -45,8 +45,10 @@ static const struct wire_field props_fields[] = {
 
 /*
  * Split a content header payload: class id, weight, body size, then the
- * property flags and list, which props_decode() reads.  Whether class and
- * weight are acceptable is the caller's decision.
+ * property flags and list, which props_decode() reads.  As in RabbitMQ,
+ * only the first twelve octets are required here; missing flags are
+ * props_decode()'s error.  Whether class and weight are acceptable is the
+ * caller's decision.
  */
 int
 content_header_decode(const uint8_t *p, size_t len, struct content_header *h)
@@ -58,8 +60,7 @@ content_header_decode(const uint8_t *p, size_t len, struct content_header *h)
 	r.off = 0;
 	if (wire_get_u16(&r, &h->class_id) != 0 ||
 	    wire_get_u16(&r, &h->weight) != 0 ||
-	    wire_get_u64(&r, &h->body_size) != 0 ||
-	    r.len - r.off < 2)
+	    wire_get_u64(&r, &h->body_size) != 0)
 		return (AMQP_FRAME_ERROR);
 	h->props = p + r.off;
 	h->props_len = r.len - r.off;

@@ -112,6 +112,53 @@ wire_shortstr_set(struct shortstr *s, const char *cp)
 	s->len = (uint8_t)n;
 }
 
+/*
+ * Is p[0..len) well-formed UTF-8?  RFC 3629 section 4: the second octet's
+ * range depends on the first, which excludes overlong forms, UTF-16
+ * surrogates and code points above U+10FFFF.  NUL is a valid character.
+ */
+int
+wire_utf8_valid(const void *vp, size_t len)
+{
+	const uint8_t	*p = vp;
+	size_t		 i = 0, n, k;
+	uint8_t		 c, lo, hi;
+
+	while (i < len) {
+		c = p[i];
+		lo = 0x80;
+		hi = 0xbf;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			return (0);
+		if (len - i - 1 < n)
+			return (0);
+		if (p[i + 1] < lo || p[i + 1] > hi)
+			return (0);
+		for (k = 2; k <= n; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return (0);
+		i += 1 + n;
+	}
+	return (1);
+}
+
 /* Read one octet. */
 int
 wire_get_u8(struct wire_reader *r, uint8_t *v)

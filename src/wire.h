@@ -89,6 +89,9 @@ uint8_t	*wire_enc_bytes(uint8_t *, const void *, size_t);
 /* Set a short string from a C string, truncated to 255 bytes. */
 void	wire_shortstr_set(struct shortstr *, const char *);
 
+/* Is this well-formed UTF-8 (RFC 3629: no overlongs, no surrogates)? */
+int	wire_utf8_valid(const void *, size_t);
+
 /* Tables and arrays nested deeper than this fail validation. */
 #define WIRE_TABLE_DEPTH_MAX	64
 

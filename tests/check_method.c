@@ -388,6 +388,8 @@ ours_decode(uint32_t id, union method_args *a)
 	ck_assert_uint_eq(got, id);
 	ck_assert_ptr_nonnull(md);
 	ck_assert_uint_eq(md->id, id);
+	/* Every test string is UTF-8 (one with a NUL inside). */
+	ck_assert_int_eq(method_check_utf8(md, a), 0);
 }
 
 /*
@@ -1978,12 +1980,53 @@ START_TEST(test_content_header)
 	ck_assert_uint_eq(o.delivery_mode, 2);
 	ck_assert_uint_eq(o.priority, 9);
 
-	/* Anything shorter than class, weight, size and flags. */
-	for (len = 0; len < 14; len++)
+	/* Anything shorter than class, weight and size. */
+	for (len = 0; len < 12; len++)
 		ck_assert_int_eq(content_header_decode(buf, len, &h),
 		    AMQP_FRAME_ERROR);
 	ck_assert_int_eq(content_header_decode(buf, 14, &h), 0);
 	ck_assert_uint_eq(h.props_len, 2);
+	/* No flags at all: the properties are what fails (as RabbitMQ). */
+	ck_assert_int_eq(content_header_decode(buf, 12, &h), 0);
+	ck_assert_uint_eq(h.props_len, 0);
+	ck_assert_int_eq(props_decode(h.props, h.props_len, &o),
+	    AMQP_FRAME_ERROR);
+	ck_assert_int_eq(props_decode(h.props, 1, &o), AMQP_FRAME_ERROR);
+}
+END_TEST
+
+START_TEST(test_check_utf8)
+{
+	/* queue.declare of "\xff\xfe": decodes, then fails the check. */
+	const uint8_t		 qd[] = { 0, 50, 0, 10, 0, 0,
+				    2, 0xff, 0xfe, 0x04, 0, 0, 0, 0 };
+	/* basic.publish to exchange "\xff": content methods are exempt. */
+	const uint8_t		 bp[] = { 0, 60, 0, 40, 0, 0,
+				    1, 0xff, 1, 0xc0, 0 };
+	/* channel.close with an overlong '/' in reply-text. */
+	const uint8_t		 cc[] = { 0, 20, 0, 40, 0x01, 0x38,
+				    2, 0xc0, 0xaf, 0, 50, 0, 10 };
+	const struct method_desc *md;
+	union method_args	 a;
+	uint32_t		 id;
+
+	ck_assert_int_eq(method_decode(qd, sizeof qd, &id, &md, &a), 0);
+	ck_assert_uint_eq(a.queue_declare.exclusive, 1);
+	ck_assert_int_eq(method_check_utf8(md, &a), AMQP_FRAME_ERROR);
+	a.queue_declare.queue.s[0] = 'q';
+	a.queue_declare.queue.s[1] = 0x7f;
+	ck_assert_int_eq(method_check_utf8(md, &a), 0);
+
+	ck_assert_int_eq(method_decode(bp, sizeof bp, &id, &md, &a), 0);
+	ck_assert_int_eq(method_check_utf8(md, &a), 0);
+
+	ck_assert_int_eq(method_decode(cc, sizeof cc, &id, &md, &a), 0);
+	ck_assert_uint_eq(a.connection_close.reply_code, 312);
+	ck_assert_int_eq(method_check_utf8(md, &a), AMQP_FRAME_ERROR);
+
+	/* Methods without short strings always pass. */
+	ck_assert_int_eq(method_check_utf8(method_find(AMQP_TX_SELECT), NULL),
+	    0);
 }
 END_TEST
 
@@ -2081,6 +2124,7 @@ method_suite(void)
 	tcase_add_test(tc, test_decode_bad_tables);
 	tcase_add_test(tc, test_props_errors);
 	tcase_add_test(tc, test_content_header);
+	tcase_add_test(tc, test_check_utf8);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("frame");

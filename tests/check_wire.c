@@ -423,6 +423,50 @@ START_TEST(test_wire_shortstr_set)
 }
 END_TEST
 
+START_TEST(test_wire_utf8_valid)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;
+		int		 ok;
+	} cases[] = {
+		{ "", 0, 1 },
+		{ "plain ascii", 11, 1 },
+		{ "nul\0inside", 11, 1 },
+		{ "\xc3\xa9", 2, 1 },			/* U+00E9 */
+		{ "\xe2\x82\xac", 3, 1 },		/* U+20AC */
+		{ "\xed\x9f\xbf", 3, 1 },		/* U+D7FF */
+		{ "\xee\x80\x80", 3, 1 },		/* U+E000 */
+		{ "\xef\xbf\xbf", 3, 1 },		/* U+FFFF */
+		{ "\xf0\x90\x80\x80", 4, 1 },	/* U+10000 */
+		{ "\xf4\x8f\xbf\xbf", 4, 1 },	/* U+10FFFF */
+		{ "\xff\xfe", 2, 0 },
+		{ "\x80", 1, 0 },			/* lone continuation */
+		{ "\xc3", 1, 0 },			/* cut short */
+		{ "\xe2\x82", 2, 0 },
+		{ "\xc3\x28", 2, 0 },			/* bad continuation */
+		{ "\xc0\xaf", 2, 0 },			/* overlong '/' */
+		{ "\xc1\xbf", 2, 0 },
+		{ "\xe0\x80\xaf", 3, 0 },
+		{ "\xe0\x9f\xbf", 3, 0 },
+		{ "\xf0\x8f\xbf\xbf", 4, 0 },
+		{ "\xed\xa0\x80", 3, 0 },		/* surrogate U+D800 */
+		{ "\xed\xbf\xbf", 3, 0 },
+		{ "\xf4\x90\x80\x80", 4, 0 },	/* U+110000 */
+		{ "\xf5\x80\x80\x80", 4, 0 },
+		{ "\xe2\x82\xac\xe2\x82", 5, 0 },
+		{ "\xf0\x90\x28\x80", 4, 0 },
+		{ "\xf0\x90\x80\x28", 4, 0 },
+	};
+	unsigned	i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(wire_utf8_valid(cases[i].s, cases[i].len) ==
+		    cases[i].ok, "case %u", i);
+	ck_assert_int_eq(wire_utf8_valid(NULL, 0), 1);
+}
+END_TEST
+
 START_TEST(test_table_every_type)
 {
 	struct tbuf		t;
@@ -1053,6 +1097,7 @@ wire_suite(void)
 	tcase_add_test(tc, test_wire_get_table);
 	tcase_add_test(tc, test_wire_put_and_enc);
 	tcase_add_test(tc, test_wire_shortstr_set);
+	tcase_add_test(tc, test_wire_utf8_valid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tables");
