@@ -48,7 +48,8 @@ struct channel {
 	struct connection	*conn;		/* borrowed: owns this */
 	uint16_t		 id;
 	enum channel_state	 state;
-	enum channel_content	 cc;
+	enum channel_content	 cc;		/* kept by connection.c */
+	uint64_t		 body_size, body_received;
 	struct basic_publish	 pub;		/* the publish being assembled */
 	struct message		*msg;		/* being assembled: owned */
 	uint8_t			 confirm, tx, flow_active;
@@ -80,8 +81,12 @@ void		 channel_exception(struct channel *, uint16_t, const char *,
 /* Handle one method on this channel; 0 or a reply code (text in conn). */
 int		 channel_method(struct channel *, uint32_t,
 		    union method_args *);
-/* Handle a content header or body frame; 0 or a reply code. */
-int		 channel_content(struct channel *, const struct frame *);
+/*
+ * Handle a content header (h decoded) or body frame (h NULL), framing
+ * already checked by the connection; 0 or a reply code.
+ */
+int		 channel_content(struct channel *, const struct frame *,
+		    const struct content_header *);
 /* Send pending publisher confirms (called once per read batch). */
 void		 channel_flush_confirms(struct channel *);
 /* Can this consumer take another delivery now? */

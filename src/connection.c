@@ -37,6 +37,9 @@ static void	connection_event_cb(struct bufferevent *, short, void *);
 static void	connection_timer_cb(evutil_socket_t, short, void *);
 static void	connection_timer_set(struct connection *, unsigned);
 static int	connection_frame(struct connection *, const struct frame *);
+static int	connection_assemble(struct connection *, struct channel *,
+		    const struct frame *, const struct method_desc *,
+		    struct content_header *, uint32_t *);
 static int	connection_method0(struct connection *, uint32_t,
 		    union method_args *);
 static int	connection_handshake(struct connection *, uint32_t,
@@ -488,6 +491,76 @@ out:
 }
 
 /*
+ * Content framing (0-9-1 4.2.6): after a method that carries content come
+ * one header frame and body frames adding up to the declared size, with
+ * nothing else on that channel in between.  Checked on every channel, even
+ * one that is closing, as RabbitMQ's command assembler does.  Returns 0 or
+ * a connection error code with *id set to the method to report.
+ */
+static int
+connection_assemble(struct connection *c, struct channel *ch,
+    const struct frame *f, const struct method_desc *md,
+    struct content_header *h, uint32_t *id)
+{
+	switch (ch->cc) {
+	case CC_IDLE:
+		if (f->type != AMQP_FRAME_METHOD) {
+			*id = 0;
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected method frame, got non method frame "
+			    "instead"));
+		}
+		if (md->flags & METHOD_CONTENT)
+			ch->cc = CC_HEADER;
+		return (0);
+	case CC_HEADER:
+		*id = AMQP_BASIC_PUBLISH;
+		if (f->type != AMQP_FRAME_HEADER)
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected content header for class 60, got non "
+			    "content header frame instead"));
+		if (content_header_decode(f->payload, f->size, h) != 0) {
+			*id = 0;
+			return (connection_error(c, AMQP_FRAME_ERROR,
+			    "content header frame of %u octets is truncated",
+			    f->size));
+		}
+		if (h->class_id != AMQP_CLASS_BASIC)
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected content header for class 60, got one "
+			    "for class %u instead", h->class_id));
+		if (h->weight != 0)
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected content header for class 60, got non "
+			    "content header frame instead"));
+		ch->body_size = h->body_size;
+		ch->body_received = 0;
+		ch->cc = h->body_size == 0 ? CC_IDLE : CC_BODY;
+		return (0);
+	case CC_BODY:
+		*id = AMQP_BASIC_PUBLISH;
+		if (f->type != AMQP_FRAME_BODY)
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected content body, got non content body frame "
+			    "instead"));
+		/*
+		 * Warren differs: RabbitMQ 3.10 swallows a body longer than
+		 * declared and wedges the channel; we say so at once.
+		 */
+		if (f->size > ch->body_size - ch->body_received)
+			return (connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "content body frame of %u octets overruns the %llu "
+			    "declared in the content header", f->size,
+			    (unsigned long long)ch->body_size));
+		ch->body_received += f->size;
+		if (ch->body_received == ch->body_size)
+			ch->cc = CC_IDLE;
+		return (0);
+	}
+	return (0);
+}
+
+/*
  * Handle one frame.  Returns non-zero after a connection exception (the
  * rest of the input is then discarded).
  */
@@ -495,7 +568,8 @@ static int
 connection_frame(struct connection *c, const struct frame *f)
 {
 	union method_args		 args;
-	const struct method_desc	*md;
+	const struct method_desc	*md = NULL;
+	struct content_header		 h;
 	struct channel			*ch = NULL;
 	uint32_t			 id = 0;
 	uint16_t			 chid = f->channel;
@@ -517,8 +591,13 @@ connection_frame(struct connection *c, const struct frame *f)
 	switch (f->type) {
 	case AMQP_FRAME_HEARTBEAT:
 		if (chid != 0) {
-			rc = connection_error(c, AMQP_FRAME_ERROR,
+			rc = connection_error(c, AMQP_UNEXPECTED_FRAME,
 			    "heartbeat frame on channel %u", chid);
+			goto fail;
+		}
+		if (f->size != 0) {
+			rc = connection_error(c, AMQP_FRAME_ERROR,
+			    "heartbeat frame with a %u-octet payload", f->size);
 			goto fail;
 		}
 		return (0);
@@ -546,9 +625,9 @@ connection_frame(struct connection *c, const struct frame *f)
 	}
 	if (c->state != CONN_OPEN) {
 		if (f->type != AMQP_FRAME_METHOD || chid != 0) {
-			rc = connection_error(c, AMQP_COMMAND_INVALID,
-			    "frame on channel %u before connection.open-ok",
-			    chid);
+			rc = connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "frame on channel %u before connection.open", chid);
+			id = 0;
 			goto fail;
 		}
 		rc = connection_handshake(c, id, &args);
@@ -556,7 +635,7 @@ connection_frame(struct connection *c, const struct frame *f)
 	}
 	if (chid == 0) {
 		if (f->type != AMQP_FRAME_METHOD) {
-			rc = connection_error(c, AMQP_COMMAND_INVALID,
+			rc = connection_error(c, AMQP_UNEXPECTED_FRAME,
 			    "content frame on channel 0");
 			goto fail;
 		}
@@ -570,21 +649,16 @@ connection_frame(struct connection *c, const struct frame *f)
 			    "second 'channel.open' seen");
 			goto fail;
 		}
+		/*
+		 * As RabbitMQ: channel-max limits how many channels are open,
+		 * not their numbers.
+		 */
 		if (c->nchannels >= c->channel_max) {
+			c->err_no_method = 1;
 			rc = connection_error(c, AMQP_NOT_ALLOWED,
 			    "number of channels opened (%u) has reached the "
 			    "negotiated channel_max (%u)", c->nchannels,
 			    c->channel_max);
-			goto fail;
-		}
-		/*
-		 * Warren differs: RabbitMQ counts channels but accepts any
-		 * number; 0-9-1 says a number above channel-max is an error.
-		 */
-		if (chid > c->channel_max) {
-			rc = connection_error(c, AMQP_CHANNEL_ERROR,
-			    "channel number %u exceeds the negotiated "
-			    "channel_max (%u)", chid, c->channel_max);
 			goto fail;
 		}
 		ch = channel_new(c, chid);
@@ -594,17 +668,29 @@ connection_frame(struct connection *c, const struct frame *f)
 		return (0);
 	}
 	if (ch == NULL) {
+		if (f->type != AMQP_FRAME_METHOD) {
+			rc = connection_error(c, AMQP_UNEXPECTED_FRAME,
+			    "expected method frame, got non method frame "
+			    "instead");
+			goto fail;
+		}
 		rc = connection_error(c, AMQP_CHANNEL_ERROR,
 		    "expected 'channel.open' on channel %u", chid);
 		goto fail;
 	}
+	if ((rc = connection_assemble(c, ch, f, md, &h, &id)) != 0) {
+		connection_exception(c, (uint16_t)rc, c->err, id);
+		return (1);
+	}
 	if (ch->state == CH_CLOSING) {
-		/* Discard all but close-ok (0-9-1 channel.close). */
-		if (id == AMQP_CHANNEL_CLOSE_OK ||
-		    id == AMQP_CHANNEL_CLOSE) {
-			if (id == AMQP_CHANNEL_CLOSE)
-				connection_send(c, chid,
-				    AMQP_CHANNEL_CLOSE_OK, NULL);
+		/*
+		 * 0-9-1 channel.close: discard all but close-ok; a crossing
+		 * close is answered with close-ok and we go on waiting.
+		 */
+		if (f->type == AMQP_FRAME_METHOD && id == AMQP_CHANNEL_CLOSE)
+			connection_send(c, chid, AMQP_CHANNEL_CLOSE_OK, NULL);
+		else if (f->type == AMQP_FRAME_METHOD &&
+		    id == AMQP_CHANNEL_CLOSE_OK) {
 			HASH_DEL(c->channels, ch);
 			c->nchannels--;
 			channel_free(ch);
@@ -621,10 +707,13 @@ connection_frame(struct connection *c, const struct frame *f)
 		}
 		rc = channel_method(ch, id, &args);
 	} else
-		rc = channel_content(ch, f);
+		rc = channel_content(ch, f,
+		    f->type == AMQP_FRAME_HEADER ? &h : NULL);
 	if (rc != 0 && c->state == CONN_OPEN) {
 		if (f->type != AMQP_FRAME_METHOD)
 			id = AMQP_BASIC_PUBLISH;
+		if (c->err_no_method)
+			id = 0;
 		if (AMQP_IS_HARD_ERROR(rc)) {
 			connection_exception(c, (uint16_t)rc, c->err, id);
 			return (1);
@@ -638,7 +727,7 @@ done:
 fail:
 	if (c->state == CONN_DEAD || c->state == CONN_CLOSING)
 		return (1);
-	if (f->type != AMQP_FRAME_METHOD && f->type != AMQP_FRAME_HEARTBEAT)
+	if (f->type != AMQP_FRAME_METHOD || c->err_no_method)
 		id = 0;
 	connection_exception(c, (uint16_t)rc, c->err, id);
 	return (1);
@@ -658,8 +747,6 @@ connection_method0(struct connection *c, uint32_t id,
 		connection_send(c, 0, AMQP_CONNECTION_CLOSE_OK, NULL);
 		connection_flush_after(c);
 		return (0);
-	case AMQP_CONNECTION_CLOSE_OK:
-		return (0);
 	case AMQP_CONNECTION_UPDATE_SECRET:
 		connection_send(c, 0, AMQP_CONNECTION_UPDATE_SECRET_OK, NULL);
 		return (0);
@@ -667,9 +754,8 @@ connection_method0(struct connection *c, uint32_t id,
 	case AMQP_CONNECTION_UNBLOCKED:
 		return (0);
 	}
-	return (connection_error(c, AMQP_COMMAND_INVALID,
-	    "connection.tune, connection.open or connection.close expected, "
-	    "got %s", method_name(id)));
+	return (connection_error(c, AMQP_CHANNEL_ERROR,
+	    "unexpected method in connection state running"));
 }
 
 /* Read one boolean from a capabilities table. */
@@ -718,6 +804,7 @@ connection_handshake(struct connection *c, uint32_t id,
 		if (auth_login(so->mechanism.s, so->response.p,
 		    so->response.len, c->loopback, &user, &why) != 0) {
 			conn_log(c, LOG_WARN, "login refused: %s", why);
+			c->err_no_method = 1;	/* RabbitMQ sends 0, 0 */
 			return (connection_error(c, AMQP_ACCESS_REFUSED,
 			    "Login was refused using authentication mechanism "
 			    "%s. For details see the broker logfile.",
@@ -786,7 +873,8 @@ connection_handshake(struct connection *c, uint32_t id,
 		connection_flush_after(c);
 		return (0);
 	}
-	return (connection_error(c, AMQP_COMMAND_INVALID,
-	    "unexpected %s during the connection handshake",
-	    method_name(id)));
+	return (connection_error(c, AMQP_CHANNEL_ERROR,
+	    "unexpected method in connection state %s",
+	    c->state == CONN_START_OK ? "starting" :
+	    c->state == CONN_TUNE_OK ? "tuning" : "opening"));
 }

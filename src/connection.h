@@ -51,6 +51,7 @@ struct connection {
 	uint8_t			 out_paused;	/* consumer_buffer reached */
 	uint8_t			 in_read;
 	uint8_t			 flush_close;	/* drop once output is sent */
+	uint8_t			 err_no_method;	/* close with class 0, method 0 */
 	uint32_t		 refcnt;
 	char			 err[512];	/* text of the last error */
 	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */
