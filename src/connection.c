@@ -614,6 +614,12 @@ connection_frame(struct connection *c, const struct frame *f)
 			    "arguments", method_name(id));
 			goto fail;
 		}
+		if (method_check_utf8(md, &args) != 0) {
+			c->err_no_method = 1;
+			rc = connection_error(c, AMQP_FRAME_ERROR,
+			    "Malformed UTF-8 in shortstr");
+			goto fail;
+		}
 		break;
 	case AMQP_FRAME_HEADER:
 	case AMQP_FRAME_BODY:
