@@ -188,7 +188,7 @@ tb_every_type(struct tbuf *t)
 	tb_u8(t, 'S'); tb_u32(t, 1); tb_u8(t, 'a');
 	tb_u8(t, 'A'); tb_u32(t, 2); tb_u8(t, 't'); tb_u8(t, 0);
 	tb_u8(t, 'V');
-	tb_key(t, ""); tb_u8(t, 'V');			/* empty keys are legal */
+	tb_key(t, ""); tb_u8(t, 'V');		/* empty keys are legal */
 }
 
 /*
