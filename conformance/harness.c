@@ -31,7 +31,7 @@
 #define HARNESS_START_TRIES	5
 #define HARNESS_START_TIMEOUT	20000	/* ms for warrend to accept */
 #define HARNESS_STOP_TIMEOUT	10000	/* ms for warrend to exit on SIGTERM */
-#define HARNESS_LOG_TAIL	4096	/* bytes of warrend.log shown on failure */
+#define HARNESS_LOG_TAIL	4096	/* bytes of warrend.log shown */
 
 static void	 harness_signal_cb(int);
 static void	 harness_log_tail(void);
@@ -55,8 +55,8 @@ static struct harness_broker	 broker = { .pid = -1 };
 static const char		*test_name = "test";
 static char			 log_path[4096 + 16];
 /* Built before any signal can arrive: the handler may only fork and exec. */
-static char			*rm_argv[] = { "rm", "-rf", "--", broker.datadir,
-				    NULL };
+static char			*rm_argv[] = { "rm", "-rf", "--",
+				    broker.datadir, NULL };
 static int			 started;
 
 /*
@@ -368,8 +368,8 @@ harness_expect_channel_close(amqp_connection_state_t conn, amqp_channel_t ch,
 	harness_check_close("channel.close", code, method, c->reply_text,
 	    c->reply_code, AMQP_METHOD_ID(c->class_id, c->method_id), text);
 	memset(&ok, 0, sizeof ok);
-	harness_status_ok(amqp_send_method(conn, ch, AMQP_CHANNEL_CLOSE_OK_METHOD,
-	    &ok), "send channel.close-ok");
+	harness_status_ok(amqp_send_method(conn, ch,
+	    AMQP_CHANNEL_CLOSE_OK_METHOD, &ok), "send channel.close-ok");
 }
 
 /*
@@ -517,9 +517,10 @@ harness_wait_message_count(amqp_connection_state_t conn, amqp_channel_t ch,
     const char *queue, uint32_t count)
 {
 	amqp_queue_declare_ok_t	*ok;
-	int64_t			 deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
+	int64_t			 deadline;
 	uint32_t		 got;
 
+	deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
 	for (;;) {
 		ok = amqp_queue_declare(conn, ch, amqp_cstring_bytes(queue), 1,
 		    0, 0, 0, amqp_empty_table);
@@ -528,8 +529,8 @@ harness_wait_message_count(amqp_connection_state_t conn, amqp_channel_t ch,
 		if ((got = ok->message_count) == count)
 			return (got);
 		if (harness_now_ms() >= deadline)
-			harness_fail("queue '%s' holds %u messages, expected %u "
-			    "within %d ms", queue, got, count,
+			harness_fail("queue '%s' holds %u messages, expected "
+			    "%u within %d ms", queue, got, count,
 			    HARNESS_OP_TIMEOUT);
 		harness_msleep(10);
 	}
@@ -861,7 +862,7 @@ harness_parse_url(const char *url)
 		exit(HARNESS_ERROR);
 	}
 	if (info.ssl) {
-		fprintf(stderr, "ERROR: amqps:// URLs are not supported here\n");
+		fprintf(stderr, "ERROR: amqps:// URLs are not supported\n");
 		exit(HARNESS_ERROR);
 	}
 	snprintf(broker.host, sizeof broker.host, "%s", info.host);

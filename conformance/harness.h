@@ -38,7 +38,7 @@ struct harness_broker {
 	char		 user[128];
 	char		 password[128];
 	char		 vhost[256];
-	int		 is_warren;	/* we started warrend, or AMQP_IS_WARREN=1 */
+	int		 is_warren;	/* ours, or AMQP_IS_WARREN=1 */
 	pid_t		 pid;		/* -1 when AMQP_URL names the broker */
 	char		 datadir[4096];	/* "" when AMQP_URL names the broker */
 };
@@ -57,8 +57,9 @@ void		 harness_log(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 #define HARNESS_ASSERT(cond, ...) do {					\
 	if (!(cond))							\
-		harness_fail("%s:%d: assertion '%s' failed: %s", __FILE__,	\
-		    __LINE__, #cond, harness_format(__VA_ARGS__));	\
+		harness_fail("%s:%d: assertion '%s' failed: %s",	\
+		    __FILE__, __LINE__, #cond,				\
+		    harness_format(__VA_ARGS__));			\
 } while (0)
 const char	*harness_format(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -138,7 +138,8 @@ expect_return(amqp_connection_state_t conn, const char *exchange,
 	amqp_channel_t		 ch;
 
 	if (!harness_wait_frame(conn, &f, HARNESS_OP_TIMEOUT))
-		harness_fail("no basic.return within %d ms", HARNESS_OP_TIMEOUT);
+		harness_fail("no basic.return within %d ms",
+		    HARNESS_OP_TIMEOUT);
 	HARNESS_ASSERT(f.frame_type == AMQP_FRAME_METHOD &&
 	    f.payload.method.id == AMQP_BASIC_RETURN_METHOD,
 	    "expected basic.return, got frame type %u %s", f.frame_type,

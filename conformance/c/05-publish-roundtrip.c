@@ -253,9 +253,10 @@ expect_get(amqp_connection_state_t conn, const char *q,
 	amqp_rpc_reply_t	 r;
 	amqp_basic_get_ok_t	*g;
 	amqp_message_t		 m;
-	int64_t			 deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
+	int64_t			 deadline;
 
 	/* The publish reaches the queue asynchronously: poll. */
+	deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
 	for (;;) {
 		r = amqp_basic_get(conn, 1, amqp_cstring_bytes(q), 1);
 		harness_ok(r, "basic.get");
@@ -313,9 +314,10 @@ compare(const char *what, amqp_basic_properties_t *p, amqp_bytes_t body,
 		harness_fail("%s: body is %zu bytes, sent %zu", what,
 		    m->body.len, body.len);
 	for (i = 0; i < body.len; i++)
-		if (((uint8_t *)m->body.bytes)[i] != ((uint8_t *)body.bytes)[i])
-			harness_fail("%s: body differs at byte %zu of %zu", what,
-			    i, body.len);
+		if (((uint8_t *)m->body.bytes)[i] !=
+		    ((uint8_t *)body.bytes)[i])
+			harness_fail("%s: body differs at byte %zu of %zu",
+			    what, i, body.len);
 }
 
 /* Encode basic properties as they travel in a content header. */

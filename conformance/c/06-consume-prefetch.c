@@ -116,7 +116,8 @@ global_limit(void)
 	harness_drain_none(conn, GRACE, "5th delivery with global prefetch 4");
 
 	/* Ack all four at once: four more. */
-	harness_status_ok(amqp_basic_ack(conn, 1, tag, 1), "basic.ack multiple");
+	harness_status_ok(amqp_basic_ack(conn, 1, tag, 1),
+	    "basic.ack multiple");
 	for (i = 0; i < 4; i++)
 		expect_delivery(conn, &tag);
 	harness_drain_none(conn, GRACE, "delivery beyond the shared limit");
@@ -161,9 +162,9 @@ declare_and_fill(amqp_connection_state_t conn, int n)
 	harness_rpc_ok(conn, "queue.declare");
 	for (i = 0; i < n; i++) {
 		snprintf(body, sizeof body, "%d", i);
-		harness_status_ok(amqp_basic_publish(conn, 1, amqp_empty_bytes,
-		    amqp_cstring_bytes(q), 0, 0, NULL, amqp_cstring_bytes(body)),
-		    "basic.publish");
+		harness_status_ok(amqp_basic_publish(conn, 1,
+		    amqp_empty_bytes, amqp_cstring_bytes(q), 0, 0, NULL,
+		    amqp_cstring_bytes(body)), "basic.publish");
 	}
 	harness_wait_message_count(conn, 1, q, (uint32_t)n);
 	return (q);

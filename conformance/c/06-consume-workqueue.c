@@ -28,7 +28,7 @@ struct worker {
 
 static struct worker	 workers[NWORKERS];
 static int		 acked[NTOTAL];		/* times each was acked */
-static int		 held[NTOTAL];		/* held by the worker that left */
+static int		 held[NTOTAL];		/* kept by the leaving worker */
 static int		 redelivered[NTOTAL];
 
 static void	 publish_range(amqp_connection_state_t, const char *, int, int);
@@ -86,8 +86,9 @@ main(int argc, char **argv)
 	work_until(NTOTAL, NWORKERS - 1);
 	for (i = NFIRST; i < NTOTAL; i++)
 		if (held[i])
-			HARNESS_ASSERT(redelivered[i], "message %d, held by the "
-			    "worker that left, came back without redelivered",
+			HARNESS_ASSERT(redelivered[i], "message %d, held "
+			    "by the worker that left, came back without "
+			    "redelivered",
 			    i);
 
 	/* Exactly once: nothing more arrives and the queue is empty. */
@@ -112,9 +113,9 @@ publish_range(amqp_connection_state_t conn, const char *q, int from, int to)
 
 	for (i = from; i < to; i++) {
 		snprintf(body, sizeof body, "%d", i);
-		harness_status_ok(amqp_basic_publish(conn, 1, amqp_empty_bytes,
-		    amqp_cstring_bytes(q), 0, 0, NULL, amqp_cstring_bytes(body)),
-		    "basic.publish");
+		harness_status_ok(amqp_basic_publish(conn, 1,
+		    amqp_empty_bytes, amqp_cstring_bytes(q), 0, 0, NULL,
+		    amqp_cstring_bytes(body)), "basic.publish");
 	}
 }
 

@@ -114,10 +114,11 @@ wait_confirms(amqp_connection_state_t conn, amqp_channel_t ch, int base,
 {
 	amqp_frame_t		 f;
 	amqp_basic_ack_t	*a;
-	int64_t			 deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
+	int64_t			 deadline;
 	uint64_t		 t, tag;
 	int			 left = n, acks = 0, multiples = 0;
 
+	deadline = harness_now_ms() + HARNESS_OP_TIMEOUT;
 	memset(confirmed, 0, sizeof confirmed);
 	while (left > 0) {
 		if (!harness_wait_frame(conn, &f,
