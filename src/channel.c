@@ -40,7 +40,7 @@ static void	channel_requeue_all(struct channel *);
 static void	channel_kick(struct channel *);
 static void	channel_body_free_cb(const void *, size_t, void *);
 static int	channel_publish_done(struct channel *);
-static void	channel_route(struct channel *, struct exchange *,
+static int	channel_route(struct channel *, struct exchange *,
 		    struct message *, int);
 static int	channel_queue_owned(struct channel *, struct queue *);
 static int	channel_queue_name(struct channel *, struct shortstr *);
@@ -454,11 +454,15 @@ channel_flush_confirms(struct channel *ch)
 	connection_send(ch->conn, ch->id, AMQP_BASIC_ACK, &ba);
 }
 
-/* Route a complete message and hand it to its queues. */
-static void
+/*
+ * Route a complete message and hand it to its queues.  Returns how many
+ * queues refused it (full reject-publish queues).
+ */
+static int
 channel_route(struct channel *ch, struct exchange *x, struct message *m,
     int mandatory)
 {
+	int			refused = 0;
 	struct basic_return	br;
 	size_t			i;
 
@@ -474,7 +478,9 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 		channel_send_content(ch, m);
 	}
 	for (i = 0; i < channel_rr.n; i++)
-		queue_push(channel_rr.q[i], m);
+		if (queue_push(channel_rr.q[i], m) != 0)
+			refused++;
+	return (refused);
 }
 
 /* The whole message is in: check the exchange, then route or hold (tx). */
@@ -484,7 +490,8 @@ channel_publish_done(struct channel *ch)
 	struct connection	*c = ch->conn;
 	struct message		*m = ch->msg;
 	struct exchange		*x;
-	int			 rc = 0;
+	struct basic_nack	 nack;
+	int			 rc = 0, refused;
 
 	ch->msg = NULL;
 	if (ch->pub.immediate) {
@@ -516,10 +523,20 @@ channel_publish_done(struct channel *ch)
 		ch->ntxops++;
 		goto out;
 	}
-	channel_route(ch, x, m, ch->pub.mandatory);
+	refused = channel_route(ch, x, m, ch->pub.mandatory);
 	if (ch->confirm) {
-		ch->pub_seq++;
-		channel_confirm_queue(ch);
+		if (refused) {
+			/* Acks before it go first, then its nack. */
+			channel_flush_confirms(ch);
+			nack.delivery_tag = ++ch->pub_seq;
+			nack.multiple = 0;
+			nack.requeue = 0;
+			ch->confirmed = ch->pub_seq;
+			connection_send(c, ch->id, AMQP_BASIC_NACK, &nack);
+		} else {
+			ch->pub_seq++;
+			channel_confirm_queue(ch);
+		}
 	}
 out:
 	message_unref(&m);
@@ -818,6 +835,9 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 		    "invalid arg '%s' for queue '%s' in vhost '%s': %s", what,
 		    a->queue.s, v->name, why));
 	what = NULL;
+	/* As RabbitMQ: an exclusive queue is never durable. */
+	if (a->exclusive)
+		a->durable = 0;
 	if (a->queue.len == 0 && !a->passive) {
 		memcpy(gen, "amq.gen-", 8);
 		broker_random_name(gen + 8, 22);

@@ -18,6 +18,25 @@
 
 static void	queue_grow(struct queue *);
 static void	queue_free(struct queue *);
+static void	queue_limits(struct queue *);
+
+/* Read x-max-length, x-max-length-bytes and x-overflow (validated). */
+static void
+queue_limits(struct queue *q)
+{
+	struct field_value	v;
+	int64_t			n;
+
+	if (table_find(&q->args, "x-max-length", &v) &&
+	    field_value_int(&v, &n) == 0)
+		q->max_length = n;
+	if (table_find(&q->args, "x-max-length-bytes", &v) &&
+	    field_value_int(&v, &n) == 0)
+		q->max_bytes = n;
+	if (table_find(&q->args, "x-overflow", &v) && v.type == 'S' &&
+	    v.v.s.len >= 14 && memcmp(v.v.s.p, "reject-publish", 14) == 0)
+		q->reject_publish = 1;
+}
 
 /* Make a queue and add it to its vhost. */
 struct queue *
@@ -34,11 +53,13 @@ queue_new(struct vhost *v, const char *name, int durable, int exclusive,
 	q->exclusive = exclusive != 0;
 	q->auto_delete = auto_delete != 0;
 	q->owner = exclusive ? owner : NULL;
+	q->max_length = q->max_bytes = -1;
 	if (args != NULL && args->len > 0) {
 		q->args_buf = xmalloc(args->len);
 		memcpy(q->args_buf, args->p, args->len);
 		q->args.p = q->args_buf;
 		q->args.len = args->len;
+		queue_limits(q);
 	}
 	TAILQ_INIT(&q->consumers);
 	TAILQ_INIT(&q->bindings_in);
@@ -92,12 +113,21 @@ queue_grow(struct queue *q)
 	q->head = 0;
 }
 
-/* Append m at the tail and deliver what can be delivered. */
-void
+/*
+ * Append m at the tail and deliver what can be delivered.  Length limits
+ * count waiting messages, as RabbitMQ's do: a full queue drops its head
+ * (drop-head, the default) or refuses the message (reject-publish).
+ */
+int
 queue_push(struct queue *q, struct message *m)
 {
-	struct qentry	*e;
+	struct qentry	*e, old;
 
+	if (q->reject_publish &&
+	    ((q->max_length >= 0 && (int64_t)q->count >= q->max_length) ||
+	    (q->max_bytes >= 0 &&
+	    q->bytes + m->body_size > (uint64_t)q->max_bytes)))
+		return (-1);
 	if (q->count == q->cap)
 		queue_grow(q);
 	e = &q->ring[(q->head + q->count) % q->cap];
@@ -106,6 +136,13 @@ queue_push(struct queue *q, struct message *m)
 	q->count++;
 	q->bytes += m->body_size;
 	queue_dispatch(q);
+	while (q->count > 0 &&
+	    ((q->max_length >= 0 && (int64_t)q->count > q->max_length) ||
+	    (q->max_bytes >= 0 && q->bytes > (uint64_t)q->max_bytes))) {
+		queue_pop(q, &old);
+		message_unref(&old.msg);
+	}
+	return (0);
 }
 
 /*

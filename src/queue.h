@@ -49,6 +49,9 @@ struct queue {
 	struct qentry		*ring;		/* owned */
 	size_t			 cap, head, count;
 	uint64_t		 bytes;		/* body bytes waiting */
+	int64_t			 max_length;	/* x-max-length; -1: none */
+	int64_t			 max_bytes;	/* x-max-length-bytes; -1 */
+	uint8_t			 reject_publish; /* x-overflow reject-publish */
 	uint64_t		 unacked;	/* delivered, not settled */
 	struct consumer_list	 consumers;
 	unsigned		 nconsumers;
@@ -63,8 +66,11 @@ struct queue	*queue_new(struct vhost *, const char *, int, int, int,
 		    struct connection *, const struct field_table *);
 struct queue	*queue_ref(struct queue *);
 void		 queue_unref(struct queue **);
-/* Append a message (takes a new reference) and dispatch. */
-void		 queue_push(struct queue *, struct message *);
+/*
+ * Append a message (takes a new reference) and dispatch.  Returns 0, or -1
+ * when a full reject-publish queue refuses it.
+ */
+int		 queue_push(struct queue *, struct message *);
 /* Put a message back at the head with redelivered set (takes the ref). */
 void		 queue_requeue(struct queue *, struct message *);
 /* Take the head message; 1 when there was one (the ref moves to *e). */
