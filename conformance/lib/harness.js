@@ -385,6 +385,11 @@ async function run() {
 
   try {
     amqplib();
+  } catch (e) {
+    process.stdout.write(`Bail out! ${e.message.split('\n')[0]} (run: npm ci --prefix conformance)\n`);
+    process.exit(0);
+  }
+  try {
     await startBroker();
   } catch (e) {
     process.stdout.write(`Bail out! ${e.message}\n`);
@@ -446,6 +451,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 
 module.exports = {
+  amqplib,
   test,
   run,
   unique,

@@ -3,8 +3,7 @@
 // channels with amqplib, and a refused login.
 
 const assert = require('node:assert/strict');
-const amqp = require('amqplib');
-const { test, run, unique, withTimeout, deferred, Inbox } = require('../lib/harness');
+const { test, run, unique, withTimeout, deferred, Inbox, amqplib } = require('../lib/harness');
 
 test('connect, open a channel, close cleanly', async (t) => {
   const conn = await t.connect();
@@ -104,7 +103,7 @@ test('a wrong password is refused with 403 ACCESS_REFUSED', async (t) => {
   const u = new URL(t.broker.url);
   u.password = 'definitely-not-the-password';
   await assert.rejects(
-    withTimeout(amqp.connect(u.toString()), 5000, 'connect with a bad password'),
+    withTimeout(amqplib().connect(u.toString()), 5000, 'connect with a bad password'),
     (e) => {
       assert.match(
         e.message,
