@@ -36,3 +36,5 @@ conformance_tests += conformance/py/05-publish-kombu.py
 EXTRA_DIST += conformance/py/05-publish-kombu.py
 conformance_tests += conformance/py/05-publish-amqptools.py
 EXTRA_DIST += conformance/py/05-publish-amqptools.py
+conformance_tests += conformance/py/04-queue-length.py
+EXTRA_DIST += conformance/py/04-queue-length.py
