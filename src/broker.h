@@ -9,6 +9,13 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
 struct event_base;
 struct vhost;
 struct connection;
@@ -71,6 +78,7 @@ struct broker {
 	struct listener		*listeners;	/* owned list */
 	struct event		*sig_term, *sig_int, *sig_pipe;
 	int			 stopping;
+	int			 store_failed;	/* publishers are blocked */
 };
 
 extern struct broker *broker;

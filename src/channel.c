@@ -20,6 +20,7 @@
 #include "exchange.h"
 #include "message.h"
 #include "queue.h"
+#include "store.h"
 #include "vhost.h"
 
 /* Bodies at least this big go out by reference, smaller ones are copied. */
@@ -27,11 +28,19 @@
 
 static struct route_result channel_rr;	/* scratch: one routing at a time */
 
+/* Channels with replies waiting for a store commit. */
+static TAILQ_HEAD(, channel) channel_store_waiters =
+    TAILQ_HEAD_INITIALIZER(channel_store_waiters);
+
+static void	channel_confirm_add(struct channel *, uint8_t, uint64_t,
+		    uint64_t);
+static void	channel_confirm_release(struct channel *, uint64_t);
+
 static void	channel_shutdown(struct channel *);
 static void	channel_consumer_free(struct channel *, struct consumer *);
 static void	channel_send_content(struct channel *, const struct message *);
 static uint64_t	channel_ua_add(struct channel *, struct message *,
-		    struct queue *, struct consumer *);
+		    struct queue *, struct consumer *, uint64_t);
 static struct delivery *channel_ua_find(struct channel *, uint64_t);
 static void	channel_ua_trim(struct channel *);
 static void	channel_settle(struct channel *, struct delivery *, int);
@@ -107,6 +116,11 @@ channel_shutdown(struct channel *ch)
 		TAILQ_REMOVE(&ch->conn->confirm_pending, ch, confirm_entry);
 		ch->confirm_queued = 0;
 	}
+	if (ch->store_waiting) {
+		TAILQ_REMOVE(&channel_store_waiters, ch, store_entry);
+		ch->store_waiting = 0;
+	}
+	ch->cw_len = 0;
 }
 
 /* Free a channel the connection has already unlinked. */
@@ -116,6 +130,7 @@ channel_free(struct channel *ch)
 	channel_shutdown(ch);
 	free(ch->txops);
 	free(ch->ua);
+	free(ch->cw);
 	free(ch);
 }
 
@@ -247,7 +262,7 @@ channel_send_content(struct channel *ch, const struct message *m)
 /* Make room for and record an unacked delivery; returns its tag. */
 static uint64_t
 channel_ua_add(struct channel *ch, struct message *m, struct queue *q,
-    struct consumer *c)
+    struct consumer *c, uint64_t seq)
 {
 	struct delivery	*ring, *d;
 	uint64_t	 tag = ++ch->next_tag;
@@ -280,6 +295,7 @@ channel_ua_add(struct channel *ch, struct message *m, struct queue *q,
 	d->msg = m;
 	d->q = queue_ref(q);
 	d->c = c;
+	d->seq = seq;
 	ch->nunacked++;
 	if (c != NULL)
 		c->unacked++;
@@ -323,9 +339,11 @@ channel_settle(struct channel *ch, struct delivery *d, int requeue)
 	ch->nunacked--;
 	queue_settled(q);
 	if (requeue)
-		queue_requeue(q, d->msg);
-	else
+		queue_requeue(q, d->msg, d->seq);
+	else {
+		queue_forget(q, d->msg, d->seq);
 		message_unref(&d->msg);
+	}
 	d->msg = NULL;
 	d->c = NULL;
 	queue_unref(&d->q);
@@ -410,17 +428,21 @@ channel_kick(struct channel *ch)
 
 /* basic.deliver plus content to a consumer; takes the queue's reference. */
 void
-consumer_deliver(struct consumer *c, struct message *m, int redelivered)
+consumer_deliver(struct consumer *c, struct qentry *e)
 {
 	struct channel		*ch = c->ch;
+	struct message		*m = e->msg;
 	struct basic_deliver	 bd;
 
-	if (c->no_ack)
+	if (QUEUE_PERSISTED(c->q, m))
+		store_delivered(c->q, e->seq);
+	if (c->no_ack) {
 		bd.delivery_tag = ++ch->next_tag;
-	else
-		bd.delivery_tag = channel_ua_add(ch, m, c->q, c);
+		queue_forget(c->q, m, e->seq);
+	} else
+		bd.delivery_tag = channel_ua_add(ch, m, c->q, c, e->seq);
 	shortstr_setn(&bd.consumer_tag, c->tag, c->taglen);
-	bd.redelivered = redelivered != 0;
+	bd.redelivered = e->redelivered != 0;
 	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
 	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
 	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
@@ -446,12 +468,127 @@ channel_flush_confirms(struct channel *ch)
 {
 	struct basic_ack	ba;
 
-	if (ch->state != CH_OPEN || ch->pub_seq == ch->confirmed)
+	if (ch->state != CH_OPEN || ch->ready <= ch->confirmed)
 		return;
-	ba.delivery_tag = ch->pub_seq;
-	ba.multiple = ch->pub_seq - ch->confirmed > 1;
-	ch->confirmed = ch->pub_seq;
+	ba.delivery_tag = ch->ready;
+	ba.multiple = ch->ready - ch->confirmed > 1;
+	ch->confirmed = ch->ready;
 	connection_send(ch->conn, ch->id, AMQP_BASIC_ACK, &ba);
+}
+
+/* Send basic.nack for one publish, after the acks owed before it. */
+static void
+channel_send_nack(struct channel *ch, uint64_t seq)
+{
+	struct basic_nack	nack;
+
+	channel_flush_confirms(ch);
+	nack.delivery_tag = seq;
+	nack.multiple = 0;
+	nack.requeue = 0;
+	ch->confirmed = ch->ready = seq;
+	connection_send(ch->conn, ch->id, AMQP_BASIC_NACK, &nack);
+}
+
+/*
+ * A reply that may wait for a store batch: an ack or nack for publish seq,
+ * or tx.commit-ok.  Replies go out in order; one waiting for batch B goes
+ * when B is committed, and those queued behind it wait with it.
+ */
+static void
+channel_confirm_add(struct channel *ch, uint8_t kind, uint64_t seq,
+    uint64_t batch)
+{
+	struct confirm_wait	*w, *ring;
+	size_t			 i, cap;
+
+	if (batch == 0 && ch->cw_len == 0) {
+		switch (kind) {
+		case CW_ACK:
+			ch->ready = seq;
+			channel_confirm_queue(ch);
+			break;
+		case CW_NACK:
+			channel_send_nack(ch, seq);
+			break;
+		case CW_TXOK:
+			connection_send(ch->conn, ch->id, AMQP_TX_COMMIT_OK,
+			    NULL);
+			break;
+		}
+		return;
+	}
+	if (ch->cw_len > 0) {
+		w = &ch->cw[(ch->cw_head + ch->cw_len - 1) % ch->cw_cap];
+		if (batch < w->batch)
+			batch = w->batch;
+		if (kind == CW_ACK && w->kind == CW_ACK && w->batch == batch) {
+			w->seq = seq;
+			return;
+		}
+	}
+	if (ch->cw_len == ch->cw_cap) {
+		cap = ch->cw_cap == 0 ? 8 : ch->cw_cap * 2;
+		ring = xreallocarray(NULL, cap, sizeof *ring);
+		for (i = 0; i < ch->cw_len; i++)
+			ring[i] = ch->cw[(ch->cw_head + i) % ch->cw_cap];
+		free(ch->cw);
+		ch->cw = ring;
+		ch->cw_cap = cap;
+		ch->cw_head = 0;
+	}
+	w = &ch->cw[(ch->cw_head + ch->cw_len++) % ch->cw_cap];
+	w->batch = batch;
+	w->seq = seq;
+	w->kind = kind;
+	if (!ch->store_waiting) {
+		TAILQ_INSERT_TAIL(&channel_store_waiters, ch, store_entry);
+		ch->store_waiting = 1;
+	}
+}
+
+/* Send the replies whose batches are committed. */
+static void
+channel_confirm_release(struct channel *ch, uint64_t committed)
+{
+	struct confirm_wait	*w;
+
+	while (ch->cw_len > 0) {
+		w = &ch->cw[ch->cw_head];
+		if (w->batch > committed)
+			break;
+		switch (w->kind) {
+		case CW_ACK:
+			ch->ready = w->seq;
+			break;
+		case CW_NACK:
+			channel_send_nack(ch, w->seq);
+			break;
+		case CW_TXOK:
+			channel_flush_confirms(ch);
+			connection_send(ch->conn, ch->id, AMQP_TX_COMMIT_OK,
+			    NULL);
+			break;
+		}
+		ch->cw_head = (ch->cw_head + 1) % ch->cw_cap;
+		ch->cw_len--;
+	}
+	channel_flush_confirms(ch);
+}
+
+/* The store committed batches up to this id: release waiting replies. */
+void
+store_on_commit(uint64_t committed)
+{
+	struct channel	*ch, *tmp;
+
+	TAILQ_FOREACH_SAFE(ch, &channel_store_waiters, store_entry, tmp) {
+		channel_confirm_release(ch, committed);
+		if (ch->cw_len == 0) {
+			TAILQ_REMOVE(&channel_store_waiters, ch, store_entry);
+			ch->store_waiting = 0;
+		}
+	}
 }
 
 /*
@@ -490,8 +627,8 @@ channel_publish_done(struct channel *ch)
 	struct connection	*c = ch->conn;
 	struct message		*m = ch->msg;
 	struct exchange		*x;
-	struct basic_nack	 nack;
-	int			 rc = 0, refused;
+	uint64_t		 batch;
+	int			 rc = 0, refused, used;
 
 	ch->msg = NULL;
 	if (ch->pub.immediate) {
@@ -523,20 +660,18 @@ channel_publish_done(struct channel *ch)
 		ch->ntxops++;
 		goto out;
 	}
+	used = store_batch_used();
+	batch = store_batch();
 	refused = channel_route(ch, x, m, ch->pub.mandatory);
 	if (ch->confirm) {
-		if (refused) {
-			/* Acks before it go first, then its nack. */
-			channel_flush_confirms(ch);
-			nack.delivery_tag = ++ch->pub_seq;
-			nack.multiple = 0;
-			nack.requeue = 0;
-			ch->confirmed = ch->pub_seq;
-			connection_send(c, ch->id, AMQP_BASIC_NACK, &nack);
-		} else {
-			ch->pub_seq++;
-			channel_confirm_queue(ch);
-		}
+		/*
+		 * Confirm once the store has committed what this publish
+		 * wrote (persistent messages in durable queues), or at once.
+		 */
+		if (m->store_id == 0 || (!used && !store_batch_used()))
+			batch = 0;
+		channel_confirm_add(ch, refused ? CW_NACK : CW_ACK,
+		    ++ch->pub_seq, batch);
 	}
 out:
 	message_unref(&m);
@@ -746,8 +881,9 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 			return (channel_error(ch, AMQP_ACCESS_REFUSED,
 			    "exchange name '%s' contains reserved prefix "
 			    "'amq.*'", name));
-		exchange_new(v, name, type, a->durable, a->auto_delete,
+		x = exchange_new(v, name, type, a->durable, a->auto_delete,
 		    a->internal, &a->arguments);
+		store_exchange_put(x);
 	}
 	if (!a->nowait)
 		connection_send(ch->conn, ch->id, AMQP_EXCHANGE_DECLARE_OK,
@@ -886,6 +1022,7 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 	} else {
 		q = queue_new(v, a->queue.s, a->durable, a->exclusive,
 		    a->auto_delete, c, &a->arguments);
+		store_queue_put(q);
 		if (q->exclusive)
 			TAILQ_INSERT_TAIL(&c->exclusive, q, owner_entry);
 	}
@@ -1084,11 +1221,14 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 		    &empty);
 		return (0);
 	}
-	if (a->no_ack)
+	if (QUEUE_PERSISTED(q, e.msg))
+		store_delivered(q, e.seq);
+	if (a->no_ack) {
 		ok.delivery_tag = ++ch->next_tag;
-	else {
+		queue_forget(q, e.msg, e.seq);
+	} else {
 		q->unacked++;
-		ok.delivery_tag = channel_ua_add(ch, e.msg, q, NULL);
+		ok.delivery_tag = channel_ua_add(ch, e.msg, q, NULL, e.seq);
 	}
 	ok.redelivered = e.redelivered;
 	shortstr_setn(&ok.exchange, e.msg->exchange, e.msg->exchange_len);
@@ -1147,7 +1287,9 @@ channel_tx_commit(struct channel *ch)
 			    op->method == AMQP_BASIC_ACK);
 	}
 	ch->ntxops = 0;
-	connection_send(ch->conn, ch->id, AMQP_TX_COMMIT_OK, NULL);
+	/* commit-ok once the store has what the commit wrote. */
+	channel_confirm_add(ch, CW_TXOK, 0, store_batch_used() ?
+	    store_batch() : 0);
 	return (0);
 }
 

@@ -12,6 +12,8 @@
 
 #include "method.h"
 
+struct qentry;
+
 struct connection;
 struct consumer;
 struct message;
@@ -22,7 +24,18 @@ struct delivery {
 	struct message		*msg;		/* holds a reference; NULL: hole */
 	struct queue		*q;		/* holds a reference */
 	struct consumer		*c;		/* borrowed; NULL once cancelled */
+	uint64_t		 seq;		/* position in q */
 };
+
+/* A reply that waits for a store batch: confirms, tx.commit-ok. */
+struct confirm_wait {
+	uint64_t		 batch;
+	uint64_t		 seq;		/* last publish seq covered */
+	uint8_t			 kind;		/* CW_ACK, CW_NACK, CW_TXOK */
+};
+#define CW_ACK	0
+#define CW_NACK	1
+#define CW_TXOK	2
 
 /* A publish or ack held back by tx.select until tx.commit. */
 struct tx_op {
@@ -55,6 +68,11 @@ struct channel {
 	uint8_t			 confirm, tx, flow_active;
 	uint64_t		 pub_seq;	/* confirm: last publish seq */
 	uint64_t		 confirmed;	/* confirm: last seq acked */
+	uint64_t		 ready;		/* confirm: may ack up to here */
+	struct confirm_wait	*cw;		/* owned ring: waiting replies */
+	size_t			 cw_cap, cw_head, cw_len;
+	uint8_t			 store_waiting;	/* on channel_store_waiters */
+	TAILQ_ENTRY(channel)	 store_entry;
 	uint8_t			 confirm_queued;
 	struct tx_op		*txops;		/* owned array */
 	size_t			 ntxops, txcap;
@@ -91,8 +109,8 @@ int		 channel_content(struct channel *, const struct frame *,
 void		 channel_flush_confirms(struct channel *);
 /* Can this consumer take another delivery now? */
 int		 consumer_has_credit(const struct consumer *);
-/* Deliver one message to a consumer (takes the queue's reference). */
-void		 consumer_deliver(struct consumer *, struct message *, int);
+/* Deliver one entry to a consumer (takes the queue's reference). */
+void		 consumer_deliver(struct consumer *, struct qentry *);
 /* The queue went away: tell the consumer's client and drop it. */
 void		 consumer_queue_deleted(struct consumer *);
 /* Raise a channel error: "CODE_NAME - text" into conn->err; returns code. */

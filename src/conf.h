@@ -37,6 +37,7 @@ struct config {
 	int		 guest_loopback_only;
 	char		*log_level;
 	char		*data_dir;
+	char		*store_sync;
 };
 
 extern struct config config;

@@ -44,6 +44,8 @@ const struct config_entry config_table[] = {
 	  "One of error, warn, notice, info, debug." },
 	{ "data_dir", CONFIG_STRING, "data", 0, 0,
 	  "Directory for the store." },
+	{ "store_sync", CONFIG_STRING, "full", 0, 0,
+	  "SQLite synchronous mode of the store: full, normal or off." },
 	{ NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -75,6 +77,7 @@ config_slot(const char *name)
 		    guest_loopback_only) },
 		{ "log_level", offsetof(struct config, log_level) },
 		{ "data_dir", offsetof(struct config, data_dir) },
+		{ "store_sync", offsetof(struct config, store_sync) },
 	};
 	size_t	i;
 

@@ -24,6 +24,7 @@
 #include "connection.h"
 #include "method.h"
 #include "queue.h"
+#include "store.h"
 #include "vhost.h"
 
 /* Seconds a peer has to answer our connection.close with close-ok. */
@@ -48,6 +49,7 @@ static void	connection_send_start(struct connection *);
 static void	connection_release(struct connection *);
 static void	connection_unref(struct connection *);
 static void	connection_flush_after(struct connection *);
+static void	connection_block(struct connection *, int);
 
 /* Monotonic milliseconds, from libevent's cached loop time. */
 uint64_t
@@ -180,6 +182,8 @@ connection_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case CONN_OPEN:
 		if (c->heartbeat == 0)
 			return;
+		if (c->blocked)
+			c->last_read = now;	/* we are not reading */
 		if (now - c->last_read > (uint64_t)c->heartbeat * 2000) {
 			conn_log(c, LOG_WARN, "missed heartbeats from client, "
 			    "timeout: %us", c->heartbeat);
@@ -480,6 +484,8 @@ connection_read_cb(struct bufferevent *bev, void *arg)
 		if (rc != 0)
 			evbuffer_drain(in, evbuffer_get_length(in));
 	}
+	if (broker->store_failed && c->publisher && !c->blocked)
+		connection_block(c, 1);
 	/* One basic.ack (multiple) per channel for this whole batch. */
 	while ((ch = TAILQ_FIRST(&c->confirm_pending)) != NULL) {
 		TAILQ_REMOVE(&c->confirm_pending, ch, confirm_entry);
@@ -711,6 +717,8 @@ connection_frame(struct connection *c, const struct frame *f)
 			channel_free(ch);
 			return (0);
 		}
+		if (id == AMQP_BASIC_PUBLISH)
+			c->publisher = 1;
 		rc = channel_method(ch, id, &args);
 	} else
 		rc = channel_content(ch, f,
@@ -737,6 +745,48 @@ fail:
 		id = 0;
 	connection_exception(c, (uint16_t)rc, c->err, id);
 	return (1);
+}
+
+/*
+ * Stop (or resume) reading from a publishing connection while the store
+ * fails, telling clients that asked for connection.blocked.
+ */
+static void
+connection_block(struct connection *c, int block)
+{
+	struct connection_blocked	cb;
+
+	if (c->state != CONN_OPEN || c->blocked == block)
+		return;
+	c->blocked = block;
+	if (block) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (c->cap_blocked) {
+			wire_shortstr_set(&cb.reason, "store failure: "
+			    "nothing can be made durable");
+			connection_send(c, 0, AMQP_CONNECTION_BLOCKED, &cb);
+		}
+		conn_log(c, LOG_WARN, "blocked: the store is failing");
+	} else {
+		bufferevent_enable(c->bev, EV_READ);
+		c->last_read = connection_now();
+		if (c->cap_blocked)
+			connection_send(c, 0, AMQP_CONNECTION_UNBLOCKED, NULL);
+		conn_log(c, LOG_NOTICE, "unblocked");
+	}
+}
+
+/* The store started failing or recovered: block or release publishers. */
+void
+store_on_failure(int failing)
+{
+	struct connection	*c, *tmp;
+
+	broker->store_failed = failing;
+	TAILQ_FOREACH_SAFE(c, &broker->conns, entry, tmp) {
+		if (c->publisher)
+			connection_block(c, failing);
+	}
 }
 
 /* Methods on channel 0 once the connection is open. */

@@ -52,6 +52,8 @@ struct connection {
 	uint8_t			 in_read;
 	uint8_t			 flush_close;	/* drop once output is sent */
 	uint8_t			 err_no_method;	/* close with class 0, method 0 */
+	uint8_t			 publisher;	/* has sent basic.publish */
+	uint8_t			 blocked;	/* reading stopped: store down */
 	uint32_t		 refcnt;
 	char			 err[512];	/* text of the last error */
 	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */

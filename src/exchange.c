@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "exchange.h"
 #include "queue.h"
+#include "store.h"
 #include "vhost.h"
 
 /* Most exchange-to-exchange hops and alternate-exchange fallbacks. */
@@ -106,6 +107,7 @@ exchange_free(struct exchange *x)
 {
 	struct binding	*b;
 
+	store_exchange_del(x);
 	while ((b = TAILQ_FIRST(&x->bindings)) != NULL)
 		exchange_binding_free(b);
 	while ((b = TAILQ_FIRST(&x->bindings_in)) != NULL)
@@ -166,6 +168,7 @@ exchange_bind(struct exchange *src, struct queue *q, struct exchange *dx,
 	src->had_binding = 1;
 	TAILQ_INSERT_TAIL(in, b, dst_entry);
 	src->type->bind(src->state, b);
+	store_binding_put(b);
 	return (0);
 }
 
@@ -188,6 +191,7 @@ exchange_unbind(struct exchange *src, struct queue *q, struct exchange *dx,
 	}
 	if (b == NULL)
 		return (-1);
+	store_binding_del(b);
 	exchange_binding_free(b);
 	if (src->auto_delete && src->nbindings == 0 && !src->builtin)
 		exchange_free(src);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -17,6 +18,7 @@
 #include "conf.h"
 #include "connection.h"
 #include "listener.h"
+#include "store.h"
 
 static void	main_usage(FILE *);
 static void	main_signal_cb(evutil_socket_t, short, void *);
@@ -151,10 +153,23 @@ main(int argc, char **argv)
 		    config.data_dir, strerror(errno));
 		return (1);
 	}
+	if (strcasecmp(config.store_sync, "full") != 0 &&
+	    strcasecmp(config.store_sync, "normal") != 0 &&
+	    strcasecmp(config.store_sync, "off") != 0) {
+		fprintf(stderr, "warrend: store_sync must be full, normal or "
+		    "off\n");
+		return (2);
+	}
 	if (broker_init(&cause) != 0) {
 		log_error("%s", cause);
 		return (1);
 	}
+	if (store_open(config.data_dir, &cause) != 0) {
+		log_error("cannot open the store: %s", cause);
+		broker_free();
+		return (1);
+	}
+	store_start();
 	if (nlisten == 0) {
 		static char *dflt = "127.0.0.1:5672";
 
@@ -183,6 +198,7 @@ main(int argc, char **argv)
 out:
 	listener_free_all();
 	connection_close_all();
+	store_close();
 	if (broker->sig_term != NULL)
 		event_free(broker->sig_term);
 	if (broker->sig_int != NULL)

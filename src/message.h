@@ -26,6 +26,9 @@ struct message {
 	uint8_t			*body;		/* in this allocation */
 	uint64_t		 body_size;
 	uint64_t		 body_received;	/* while being assembled */
+	uint64_t		 store_id;	/* 0 until written to the store */
+	uint32_t		 store_refs;	/* durable queue entries holding it
+						   in the store */
 };
 
 /* A new message with room for its body; refcnt 1. */

@@ -14,6 +14,7 @@
 #include "exchange.h"
 #include "message.h"
 #include "queue.h"
+#include "store.h"
 #include "vhost.h"
 
 static void	queue_grow(struct queue *);
@@ -132,17 +133,48 @@ queue_push(struct queue *q, struct message *m)
 		queue_grow(q);
 	e = &q->ring[(q->head + q->count) % q->cap];
 	e->msg = message_ref(m);
+	e->seq = ++q->next_seq;
 	e->redelivered = 0;
 	q->count++;
 	q->bytes += m->body_size;
+	if (QUEUE_PERSISTED(q, m))
+		store_enqueue(q, m, e->seq);
 	queue_dispatch(q);
 	while (q->count > 0 &&
 	    ((q->max_length >= 0 && (int64_t)q->count > q->max_length) ||
 	    (q->max_bytes >= 0 && q->bytes > (uint64_t)q->max_bytes))) {
 		queue_pop(q, &old);
+		queue_forget(q, old.msg, old.seq);
 		message_unref(&old.msg);
 	}
 	return (0);
+}
+
+/* Append a message read back from the store (no consumers exist yet). */
+void
+queue_recover_push(struct queue *q, struct message *m, uint64_t seq,
+    int redelivered)
+{
+	struct qentry	*e;
+
+	if (q->count == q->cap)
+		queue_grow(q);
+	e = &q->ring[(q->head + q->count) % q->cap];
+	e->msg = message_ref(m);
+	e->seq = seq;
+	e->redelivered = redelivered != 0;
+	q->count++;
+	q->bytes += m->body_size;
+	if (seq > q->next_seq)
+		q->next_seq = seq;
+}
+
+/* A message left q for good: the store forgets it for this queue. */
+void
+queue_forget(struct queue *q, struct message *m, uint64_t seq)
+{
+	if (QUEUE_PERSISTED(q, m))
+		store_dequeue(q, m, seq);
 }
 
 /*
@@ -151,11 +183,12 @@ queue_push(struct queue *q, struct message *m)
  * the original order is kept.
  */
 void
-queue_requeue(struct queue *q, struct message *m)
+queue_requeue(struct queue *q, struct message *m, uint64_t seq)
 {
 	struct qentry	*e;
 
 	if (q->deleted) {
+		queue_forget(q, m, seq);
 		message_unref(&m);
 		return;
 	}
@@ -164,6 +197,7 @@ queue_requeue(struct queue *q, struct message *m)
 	q->head = (q->head + q->cap - 1) % q->cap;
 	e = &q->ring[q->head];
 	e->msg = m;
+	e->seq = seq;
 	e->redelivered = 1;
 	q->count++;
 	q->bytes += m->body_size;
@@ -216,7 +250,7 @@ queue_dispatch(struct queue *q)
 		queue_pop(q, &e);
 		if (!c->no_ack)
 			q->unacked++;
-		consumer_deliver(c, e.msg, e.redelivered);
+		consumer_deliver(c, &e);
 	}
 	q->dispatching = 0;
 }
@@ -237,6 +271,7 @@ queue_purge(struct queue *q)
 	uint32_t	n = 0;
 
 	while (queue_pop(q, &e)) {
+		queue_forget(q, e.msg, e.seq);
 		message_unref(&e.msg);
 		n++;
 	}
@@ -284,6 +319,7 @@ queue_delete(struct queue *q)
 		return (0);
 	q->deleted = 1;
 	queue_ref(q);
+	store_queue_del(q);
 	exchange_unbind_queue(q);
 	while ((c = TAILQ_FIRST(&q->consumers)) != NULL)
 		consumer_queue_deleted(c);

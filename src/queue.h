@@ -21,6 +21,7 @@ struct vhost;
 /* A message waiting in a queue. */
 struct qentry {
 	struct message		*msg;		/* holds a reference */
+	uint64_t		 seq;		/* position in this queue */
 	uint8_t			 redelivered;
 };
 
@@ -58,6 +59,10 @@ struct queue {
 	struct binding_list	 bindings_in;	/* bindings to this queue */
 	uint32_t		 route_gen;
 	uint32_t		 refcnt;
+	uint64_t		 next_seq;	/* last position given out */
+	uint64_t		 store_id;	/* durable: row id in the store */
+	uint64_t		 delivered_seq;	/* store: highest delivered */
+	uint8_t			 store_seen;	/* store: update pending */
 	TAILQ_ENTRY(queue)	 owner_entry;	/* owner's exclusive list */
 	UT_hash_handle		 hh;		/* vhost->queues */
 };
@@ -72,7 +77,14 @@ void		 queue_unref(struct queue **);
  */
 int		 queue_push(struct queue *, struct message *);
 /* Put a message back at the head with redelivered set (takes the ref). */
-void		 queue_requeue(struct queue *, struct message *);
+void		 queue_requeue(struct queue *, struct message *, uint64_t);
+/* Append a recovered message without dispatching (takes a new ref). */
+void		 queue_recover_push(struct queue *, struct message *,
+		    uint64_t, int);
+/* Is this message kept in the store for this queue? */
+#define QUEUE_PERSISTED(q, m)	((q)->durable && (m)->delivery_mode == 2)
+/* A message left the queue for good: forget it in the store too. */
+void		 queue_forget(struct queue *, struct message *, uint64_t);
 /* Take the head message; 1 when there was one (the ref moves to *e). */
 int		 queue_pop(struct queue *, struct qentry *);
 /* Deliver to consumers with credit, round-robin. */

@@ -104,9 +104,9 @@ START_TEST(test_queue_requeue_keeps_order)
 	for (i = 0; i < 5; i++)
 		ck_assert(queue_pop(q, &e[i]));
 	/* Requeue 4, 2, 0 (newest first), as a channel does. */
-	queue_requeue(q, e[4].msg);
-	queue_requeue(q, e[2].msg);
-	queue_requeue(q, e[0].msg);
+	queue_requeue(q, e[4].msg, e[4].seq);
+	queue_requeue(q, e[2].msg, e[2].seq);
+	queue_requeue(q, e[0].msg, e[0].seq);
 	message_unref(&e[1].msg);
 	message_unref(&e[3].msg);
 	ck_assert_uint_eq(q->count, 8);

@@ -1,0 +1,1059 @@
+/*
+ * store.c: durable exchanges, queues, bindings and persistent messages in
+ * SQLite.  The loop appends operations to the batch being filled; at the
+ * end of the loop turn the batch goes to the store thread, which commits
+ * every batch it has been given since its last commit in one transaction
+ * (one fsync for thousands of messages) and tells the loop through a pipe.
+ * No other module includes sqlite3.h.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+#include <uthash.h>
+
+#include "broker.h"
+#include "conf.h"
+#include "exchange.h"
+#include "message.h"
+#include "method.h"
+#include "queue.h"
+#include "store.h"
+#include "vhost.h"
+
+/* Schema version in PRAGMA user_version. */
+#define STORE_SCHEMA_VERSION	1
+
+/* Seconds between retries of a failed commit. */
+#define STORE_RETRY_SECONDS	1
+
+enum store_op_type {
+	OP_XPUT,	/* s0 vhost, s1 name, s2 type, i0 auto_delete,
+			   i1 internal, blob args */
+	OP_XDEL,	/* s0 vhost, s1 name */
+	OP_QPUT,	/* a id, s0 vhost, s1 name, i0 auto_delete, blob */
+	OP_QDEL,	/* a id, s0 vhost, s1 name */
+	OP_BPUT,	/* s0 vhost, s1 source, s2 dest, s3 key, i0 kind,
+			   blob args */
+	OP_BDEL,	/* as OP_BPUT */
+	OP_MPUT,	/* msg (holds a reference) */
+	OP_QMPUT,	/* a queue id, b seq, msg id in i0 */
+	OP_QMDEL,	/* a queue id, b seq */
+	OP_MDEL,	/* a message id */
+	OP_QSEEN	/* a queue id, b delivered seq */
+};
+
+struct store_op {
+	enum store_op_type	 type;
+	uint64_t		 a, b;
+	int64_t			 i0, i1;
+	char			*s[4];		/* owned */
+	uint8_t			*blob;		/* owned */
+	size_t			 bloblen;
+	struct message		*msg;		/* holds a reference */
+};
+
+struct store_batch {
+	uint64_t		 id;
+	struct store_op		*ops;		/* owned */
+	size_t			 n, cap;
+	TAILQ_ENTRY(store_batch) entry;
+};
+TAILQ_HEAD(store_batch_list, store_batch);
+
+/* Prepared statements, one per operation. */
+enum store_stmt {
+	ST_XPUT, ST_XDEL, ST_XDEL_BINDINGS, ST_QPUT, ST_QDEL, ST_QDEL_MSGS,
+	ST_QDEL_BINDINGS, ST_BPUT, ST_BDEL, ST_MPUT, ST_QMPUT, ST_QMDEL,
+	ST_MDEL, ST_QSEEN, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
+};
+
+static const char *store_sql[ST_COUNT] = {
+	"INSERT OR REPLACE INTO exchange (vhost, name, type, auto_delete, "
+	    "internal, args) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	"DELETE FROM exchange WHERE vhost = ?1 AND name = ?2",
+	"DELETE FROM binding WHERE vhost = ?1 AND (source = ?2 OR "
+	    "(dest_kind = 1 AND dest = ?2))",
+	"INSERT OR REPLACE INTO queue (id, vhost, name, auto_delete, args, "
+	    "delivered_seq) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
+	"DELETE FROM queue WHERE id = ?1",
+	"DELETE FROM queue_msg WHERE queue_id = ?1",
+	"DELETE FROM binding WHERE vhost = ?2 AND dest_kind = 0 AND "
+	    "dest = ?3",
+	"INSERT OR IGNORE INTO binding (vhost, source, dest_kind, dest, "
+	    "routing_key, args) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	"DELETE FROM binding WHERE vhost = ?1 AND source = ?2 AND "
+	    "dest_kind = ?3 AND dest = ?4 AND routing_key = ?5 AND args = ?6",
+	"INSERT OR REPLACE INTO message (id, exchange, routing_key, props, "
+	    "body) VALUES (?1, ?2, ?3, ?4, ?5)",
+	"INSERT OR REPLACE INTO queue_msg (queue_id, seq, msg_id) "
+	    "VALUES (?1, ?2, ?3)",
+	"DELETE FROM queue_msg WHERE queue_id = ?1 AND seq = ?2",
+	"DELETE FROM message WHERE id = ?1",
+	"UPDATE queue SET delivered_seq = ?2 WHERE id = ?1 AND "
+	    "delivered_seq < ?2",
+	"BEGIN",
+	"COMMIT",
+	"ROLLBACK"
+};
+
+static const char store_schema[] =
+	"CREATE TABLE IF NOT EXISTS vhost (name TEXT PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS exchange (vhost TEXT NOT NULL, "
+	    "name TEXT NOT NULL, type TEXT NOT NULL, auto_delete INTEGER, "
+	    "internal INTEGER, args BLOB NOT NULL, PRIMARY KEY (vhost, name));"
+	"CREATE TABLE IF NOT EXISTS queue (id INTEGER PRIMARY KEY, "
+	    "vhost TEXT NOT NULL, name TEXT NOT NULL, auto_delete INTEGER, "
+	    "args BLOB NOT NULL, delivered_seq INTEGER NOT NULL, "
+	    "UNIQUE (vhost, name));"
+	"CREATE TABLE IF NOT EXISTS binding (vhost TEXT NOT NULL, "
+	    "source TEXT NOT NULL, dest_kind INTEGER NOT NULL, "
+	    "dest TEXT NOT NULL, routing_key BLOB NOT NULL, "
+	    "args BLOB NOT NULL, UNIQUE (vhost, source, dest_kind, dest, "
+	    "routing_key, args));"
+	"CREATE TABLE IF NOT EXISTS message (id INTEGER PRIMARY KEY, "
+	    "exchange TEXT NOT NULL, routing_key BLOB NOT NULL, "
+	    "props BLOB NOT NULL, body BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS queue_msg (queue_id INTEGER NOT NULL, "
+	    "seq INTEGER NOT NULL, msg_id INTEGER NOT NULL, "
+	    "PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;";
+
+struct store {
+	sqlite3			*db;
+	sqlite3_stmt		*st[ST_COUNT];
+	char			*path;		/* owned */
+	int			 lockfd;
+	int			 recovering;
+	int			 running;	/* thread started */
+	pthread_t		 thread;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct store_batch_list	 pending;	/* lock: loop -> thread */
+	struct store_batch_list	 done;		/* lock: thread -> loop */
+	int			 stop;		/* lock */
+	int			 failing;	/* lock: last commit failed */
+	int			 failing_seen;	/* loop: last reported */
+	int			 pipe[2];
+	struct event		*done_ev;	/* owned */
+	struct event		*flush_ev;	/* owned */
+	struct store_batch	*cur;		/* loop: being filled */
+	uint64_t		 committed;	/* loop */
+	uint64_t		 next_msg_id;	/* loop */
+	uint64_t		 next_queue_id;	/* loop */
+	struct queue		**seen;		/* loop: queues whose delivered
+						   mark moved this batch */
+	size_t			 nseen, seencap;
+};
+
+static struct store	*store;
+
+static struct store_op	*store_op_add(enum store_op_type);
+static void	store_batch_free(struct store_batch *);
+static void	*store_thread_main(void *);
+static int	store_commit(struct store_batch_list *, char **);
+static int	store_exec_op(struct store_op *);
+static void	store_flush_cb(evutil_socket_t, short, void *);
+static void	store_done_cb(evutil_socket_t, short, void *);
+static int	store_recover(char **);
+static void	store_new_batch(void);
+
+/* Error text of the database. */
+static const char *
+store_errmsg(void)
+{
+	return (sqlite3_errmsg(store->db));
+}
+
+/* Start a new batch for the loop to fill. */
+static void
+store_new_batch(void)
+{
+	uint64_t	id = store->cur != NULL ? store->cur->id + 1 :
+			    store->committed + 1;
+
+	store->cur = xcalloc(1, sizeof *store->cur);
+	store->cur->id = id;
+}
+
+/* Free a batch and release what its operations hold. */
+static void
+store_batch_free(struct store_batch *b)
+{
+	size_t	i, j;
+
+	for (i = 0; i < b->n; i++) {
+		for (j = 0; j < 4; j++)
+			free(b->ops[i].s[j]);
+		free(b->ops[i].blob);
+		message_unref(&b->ops[i].msg);
+	}
+	free(b->ops);
+	free(b);
+}
+
+/* Append an operation to the batch being filled; NULL when not storing. */
+static struct store_op *
+store_op_add(enum store_op_type type)
+{
+	struct store_batch	*b;
+	struct store_op		*op;
+
+	if (store == NULL || store->recovering || !store->running)
+		return (NULL);
+	b = store->cur;
+	if (b->n == 0)
+		event_active(store->flush_ev, EV_TIMEOUT, 0);
+	if (b->n == b->cap) {
+		b->cap = b->cap == 0 ? 64 : b->cap * 2;
+		b->ops = xreallocarray(b->ops, b->cap, sizeof *b->ops);
+	}
+	op = &b->ops[b->n++];
+	memset(op, 0, sizeof *op);
+	op->type = type;
+	return (op);
+}
+
+/* Copy a field table into an operation's blob. */
+static void
+store_op_blob(struct store_op *op, const struct field_table *t)
+{
+	op->bloblen = t->len;
+	op->blob = xmalloc(t->len + 1);
+	if (t->len > 0)
+		memcpy(op->blob, t->p, t->len);
+}
+
+/* Id of the batch being filled. */
+uint64_t
+store_batch(void)
+{
+	return (store != NULL && store->cur != NULL ? store->cur->id : 0);
+}
+
+/* Has the batch being filled any operation? */
+int
+store_batch_used(void)
+{
+	return (store != NULL && store->cur != NULL && store->cur->n > 0);
+}
+
+/* A durable exchange was declared. */
+void
+store_exchange_put(struct exchange *x)
+{
+	struct store_op	*op;
+
+	if (!x->durable || x->builtin || (op = store_op_add(OP_XPUT)) == NULL)
+		return;
+	op->s[0] = xstrdup(x->vhost->name);
+	op->s[1] = xstrdup(x->name);
+	op->s[2] = xstrdup(x->type->name);
+	op->i0 = x->auto_delete;
+	op->i1 = x->internal;
+	store_op_blob(op, &x->args);
+}
+
+/* A durable exchange was deleted, with its bindings. */
+void
+store_exchange_del(struct exchange *x)
+{
+	struct store_op	*op;
+
+	if (!x->durable || x->builtin || (op = store_op_add(OP_XDEL)) == NULL)
+		return;
+	op->s[0] = xstrdup(x->vhost->name);
+	op->s[1] = xstrdup(x->name);
+}
+
+/* A durable queue was declared: it gets its store id here. */
+void
+store_queue_put(struct queue *q)
+{
+	struct store_op	*op;
+
+	if (!q->durable || store == NULL)
+		return;
+	if (q->store_id == 0)
+		q->store_id = store->next_queue_id++;
+	if ((op = store_op_add(OP_QPUT)) == NULL)
+		return;
+	op->a = q->store_id;
+	op->s[0] = xstrdup(q->vhost->name);
+	op->s[1] = xstrdup(q->name);
+	op->i0 = q->auto_delete;
+	store_op_blob(op, &q->args);
+}
+
+/* A durable queue was deleted with its messages and bindings. */
+void
+store_queue_del(struct queue *q)
+{
+	struct store_op	*op;
+
+	if (!q->durable || q->store_id == 0 ||
+	    (op = store_op_add(OP_QDEL)) == NULL)
+		return;
+	op->a = q->store_id;
+	op->s[0] = xstrdup(q->vhost->name);
+	op->s[1] = xstrdup(q->name);
+}
+
+/* Fill a binding operation; NULL unless both ends are durable. */
+static void
+store_binding_op(struct binding *b, enum store_op_type type)
+{
+	struct store_op	*op;
+	int		 durable;
+
+	/* As RabbitMQ: a binding is durable when both its ends are. */
+	durable = b->source->durable &&
+	    (b->queue != NULL ? b->queue->durable : b->dest_x->durable);
+	if (!durable || (op = store_op_add(type)) == NULL)
+		return;
+	op->s[0] = xstrdup(b->source->vhost->name);
+	op->s[1] = xstrdup(b->source->name);
+	op->s[2] = xstrdup(b->queue != NULL ? b->queue->name :
+	    b->dest_x->name);
+	op->s[3] = xstrndup(b->key, b->keylen);
+	op->i0 = b->queue != NULL ? 0 : 1;
+	store_op_blob(op, &b->args);
+}
+
+/* A binding between durable ends was made. */
+void
+store_binding_put(struct binding *b)
+{
+	store_binding_op(b, OP_BPUT);
+}
+
+/* ... or removed. */
+void
+store_binding_del(struct binding *b)
+{
+	store_binding_op(b, OP_BDEL);
+}
+
+/*
+ * A persistent message entered a durable queue.  The message row is
+ * written once however many queues hold it.
+ */
+void
+store_enqueue(struct queue *q, struct message *m, uint64_t seq)
+{
+	struct store_op	*op;
+
+	if (store == NULL || !store->running || store->recovering)
+		return;
+	if (m->store_id == 0) {
+		m->store_id = store->next_msg_id++;
+		if ((op = store_op_add(OP_MPUT)) == NULL)
+			return;
+		op->msg = message_ref(m);
+	}
+	if ((op = store_op_add(OP_QMPUT)) == NULL)
+		return;
+	op->a = q->store_id;
+	op->b = seq;
+	op->i0 = (int64_t)m->store_id;
+	m->store_refs++;
+}
+
+/* A persistent message left a durable queue for good. */
+void
+store_dequeue(struct queue *q, struct message *m, uint64_t seq)
+{
+	struct store_op	*op;
+
+	if (m->store_id == 0 || m->store_refs == 0)
+		return;
+	/* A deleted queue's rows went with it (OP_QDEL). */
+	if (!q->deleted && (op = store_op_add(OP_QMDEL)) != NULL) {
+		op->a = q->store_id;
+		op->b = seq;
+	}
+	if (--m->store_refs == 0 && (op = store_op_add(OP_MDEL)) != NULL)
+		op->a = m->store_id;
+}
+
+/*
+ * A persistent message at seq was delivered from q.  One update per queue
+ * and batch records the highest such seq; after a crash everything at or
+ * below it comes back with redelivered set.
+ */
+void
+store_delivered(struct queue *q, uint64_t seq)
+{
+	if (store == NULL || !store->running || seq <= q->delivered_seq)
+		return;
+	q->delivered_seq = seq;
+	if (q->store_seen)
+		return;
+	q->store_seen = 1;
+	if (store->cur->n == 0)
+		event_active(store->flush_ev, EV_TIMEOUT, 0);
+	if (store->nseen == store->seencap) {
+		store->seencap = store->seencap == 0 ? 16 : store->seencap * 2;
+		store->seen = xreallocarray(store->seen, store->seencap,
+		    sizeof *store->seen);
+	}
+	store->seen[store->nseen++] = queue_ref(q);
+}
+
+/* End of a loop turn: hand the batch to the store thread. */
+static void
+store_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store_op	*op;
+	struct queue	*q;
+	size_t		 i;
+
+	for (i = 0; i < store->nseen; i++) {
+		q = store->seen[i];
+		q->store_seen = 0;
+		if (!q->deleted && (op = store_op_add(OP_QSEEN)) != NULL) {
+			op->a = q->store_id;
+			op->b = q->delivered_seq;
+		}
+		queue_unref(&q);
+	}
+	store->nseen = 0;
+	if (store->cur->n == 0)
+		return;
+	pthread_mutex_lock(&store->lock);
+	TAILQ_INSERT_TAIL(&store->pending, store->cur, entry);
+	pthread_cond_signal(&store->cond);
+	pthread_mutex_unlock(&store->lock);
+	store->cur = NULL;
+	store_new_batch();
+}
+
+/* The store thread said something: batches committed, or a failure. */
+static void
+store_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store_batch_list	 done;
+	struct store_batch	*b;
+	char			 buf[256];
+	int			 failing;
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&store->lock);
+	TAILQ_CONCAT(&done, &store->done, entry);
+	failing = store->failing;
+	pthread_mutex_unlock(&store->lock);
+	if (failing != store->failing_seen) {
+		store->failing_seen = failing;
+		store_on_failure(failing);
+	}
+	if (TAILQ_EMPTY(&done))
+		return;
+	while ((b = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, b, entry);
+		store->committed = b->id;
+		store_batch_free(b);
+	}
+	store_on_commit(store->committed);
+}
+
+/* Bind a text, or an empty one for NULL. */
+static void
+store_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Run one operation inside the open transaction; SQLITE_OK or an error. */
+static int
+store_exec_op(struct store_op *op)
+{
+	sqlite3_stmt	*st, *st2 = NULL, *st3 = NULL;
+	struct message	*m;
+	int		 rc;
+
+	switch (op->type) {
+	case OP_XPUT:
+		st = store->st[ST_XPUT];
+		store_bind_text(st, 1, op->s[0]);
+		store_bind_text(st, 2, op->s[1]);
+		store_bind_text(st, 3, op->s[2]);
+		sqlite3_bind_int64(st, 4, op->i0);
+		sqlite3_bind_int64(st, 5, op->i1);
+		sqlite3_bind_blob(st, 6, op->blob, (int)op->bloblen,
+		    SQLITE_STATIC);
+		break;
+	case OP_XDEL:
+		st = store->st[ST_XDEL];
+		store_bind_text(st, 1, op->s[0]);
+		store_bind_text(st, 2, op->s[1]);
+		st2 = store->st[ST_XDEL_BINDINGS];
+		store_bind_text(st2, 1, op->s[0]);
+		store_bind_text(st2, 2, op->s[1]);
+		break;
+	case OP_QPUT:
+		st = store->st[ST_QPUT];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		store_bind_text(st, 2, op->s[0]);
+		store_bind_text(st, 3, op->s[1]);
+		sqlite3_bind_int64(st, 4, op->i0);
+		sqlite3_bind_blob(st, 5, op->blob, (int)op->bloblen,
+		    SQLITE_STATIC);
+		break;
+	case OP_QDEL:
+		st = store->st[ST_QDEL];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		st2 = store->st[ST_QDEL_MSGS];
+		sqlite3_bind_int64(st2, 1, (int64_t)op->a);
+		st3 = store->st[ST_QDEL_BINDINGS];
+		store_bind_text(st3, 2, op->s[0]);
+		store_bind_text(st3, 3, op->s[1]);
+		break;
+	case OP_BPUT:
+	case OP_BDEL:
+		st = store->st[op->type == OP_BPUT ? ST_BPUT : ST_BDEL];
+		store_bind_text(st, 1, op->s[0]);
+		store_bind_text(st, 2, op->s[1]);
+		sqlite3_bind_int64(st, 3, op->i0);
+		store_bind_text(st, 4, op->s[2]);
+		sqlite3_bind_blob(st, 5, op->s[3], (int)strlen(op->s[3]),
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 6, op->blob, (int)op->bloblen,
+		    SQLITE_STATIC);
+		break;
+	case OP_MPUT:
+		m = op->msg;
+		st = store->st[ST_MPUT];
+		sqlite3_bind_int64(st, 1, (int64_t)m->store_id);
+		sqlite3_bind_text(st, 2, m->exchange, m->exchange_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, m->routing_key, m->routing_key_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 4, m->props, (int)m->props_len,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 5, m->body, m->body_size,
+		    SQLITE_STATIC);
+		break;
+	case OP_QMPUT:
+		st = store->st[ST_QMPUT];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		sqlite3_bind_int64(st, 2, (int64_t)op->b);
+		sqlite3_bind_int64(st, 3, op->i0);
+		break;
+	case OP_QMDEL:
+		st = store->st[ST_QMDEL];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		sqlite3_bind_int64(st, 2, (int64_t)op->b);
+		break;
+	case OP_MDEL:
+		st = store->st[ST_MDEL];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		break;
+	case OP_QSEEN:
+		st = store->st[ST_QSEEN];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		sqlite3_bind_int64(st, 2, (int64_t)op->b);
+		break;
+	default:
+		return (SQLITE_MISUSE);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE && st2 != NULL) {
+		rc = sqlite3_step(st2);
+		sqlite3_reset(st2);
+		sqlite3_clear_bindings(st2);
+	}
+	if (rc == SQLITE_DONE && st3 != NULL) {
+		rc = sqlite3_step(st3);
+		sqlite3_reset(st3);
+		sqlite3_clear_bindings(st3);
+	}
+	return (rc == SQLITE_DONE ? SQLITE_OK : rc);
+}
+
+/* Step a statement that returns no rows. */
+static int
+store_step(enum store_stmt s)
+{
+	int	rc;
+
+	rc = sqlite3_step(store->st[s]);
+	sqlite3_reset(store->st[s]);
+	return (rc == SQLITE_DONE ? SQLITE_OK : rc);
+}
+
+/* Commit the given batches in one transaction: 0, or -1 with *cause. */
+static int
+store_commit(struct store_batch_list *work, char **cause)
+{
+	struct store_batch	*b;
+	size_t			 i;
+	int			 rc;
+
+	if ((rc = store_step(ST_BEGIN)) != SQLITE_OK)
+		goto fail;
+	TAILQ_FOREACH(b, work, entry) {
+		for (i = 0; i < b->n; i++) {
+			if ((rc = store_exec_op(&b->ops[i])) != SQLITE_OK)
+				goto fail;
+		}
+	}
+	if ((rc = store_step(ST_COMMIT)) != SQLITE_OK)
+		goto fail;
+	return (0);
+fail:
+	xasprintf(cause, "%s (%s)", store_errmsg(), sqlite3_errstr(rc));
+	if (!sqlite3_get_autocommit(store->db))
+		store_step(ST_ROLLBACK);
+	return (-1);
+}
+
+/*
+ * The store thread: take every batch handed over since the last commit,
+ * commit them together, hand them back.  A failed commit is retried until
+ * it succeeds; meanwhile nothing in those batches is confirmed.
+ */
+static void *
+store_thread_main(void *arg)
+{
+	struct store_batch_list	 work;
+	char			*cause;
+	char			 one = 1;
+	struct timespec		 ts;
+
+	TAILQ_INIT(&work);
+	for (;;) {
+		pthread_mutex_lock(&store->lock);
+		while (TAILQ_EMPTY(&store->pending) && !store->stop)
+			pthread_cond_wait(&store->cond, &store->lock);
+		if (TAILQ_EMPTY(&store->pending)) {
+			pthread_mutex_unlock(&store->lock);
+			break;
+		}
+		TAILQ_CONCAT(&work, &store->pending, entry);
+		pthread_mutex_unlock(&store->lock);
+		while (store_commit(&work, &cause) != 0) {
+			log_error("store: commit failed: %s; publishers are "
+			    "blocked and nothing more is confirmed until it "
+			    "succeeds", cause);
+			free(cause);
+			pthread_mutex_lock(&store->lock);
+			store->failing = 1;
+			pthread_mutex_unlock(&store->lock);
+			(void)write(store->pipe[1], &one, 1);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += STORE_RETRY_SECONDS;
+			pthread_mutex_lock(&store->lock);
+			if (!store->stop)
+				pthread_cond_timedwait(&store->cond,
+				    &store->lock, &ts);
+			if (store->stop && store->failing) {
+				pthread_mutex_unlock(&store->lock);
+				log_error("store: stopping with %s",
+				    "uncommitted (and unconfirmed) batches");
+				goto out;
+			}
+			pthread_mutex_unlock(&store->lock);
+		}
+		pthread_mutex_lock(&store->lock);
+		if (store->failing)
+			log_notice("store: commits succeed again");
+		store->failing = 0;
+		TAILQ_CONCAT(&store->done, &work, entry);
+		pthread_mutex_unlock(&store->lock);
+		(void)write(store->pipe[1], &one, 1);
+	}
+out:
+	pthread_mutex_lock(&store->lock);
+	TAILQ_CONCAT(&store->done, &work, entry);
+	pthread_mutex_unlock(&store->lock);
+	return (NULL);
+}
+
+/* Run SQL with no result; 0 or -1 with *cause. */
+static int
+store_exec(const char *sql, char **cause)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", store->path,
+		    err != NULL ? err : store_errmsg());
+		sqlite3_free(err);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Open the database, check its version, create tables, recover. */
+int
+store_open(const char *dir, char **cause)
+{
+	char		*lockpath;
+	const char	*sync;
+	char		 sql[128];
+	sqlite3_stmt	*st;
+	int		 version, i, flags;
+
+	store = xcalloc(1, sizeof *store);
+	store->pipe[0] = store->pipe[1] = store->lockfd = -1;
+	pthread_mutex_init(&store->lock, NULL);
+	pthread_cond_init(&store->cond, NULL);
+	TAILQ_INIT(&store->pending);
+	TAILQ_INIT(&store->done);
+	xasprintf(&lockpath, "%s/warrend.lock", dir);
+	store->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (store->lockfd == -1 || flock(store->lockfd, LOCK_EX | LOCK_NB)
+	    != 0) {
+		xasprintf(cause, "%s: %s", lockpath, errno == EWOULDBLOCK ?
+		    "the data directory is in use by another warrend" :
+		    strerror(errno));
+		free(lockpath);
+		goto fail;
+	}
+	free(lockpath);
+	xasprintf(&store->path, "%s/warren.db", dir);
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(store->path, &store->db, flags, NULL) !=
+	    SQLITE_OK) {
+		xasprintf(cause, "%s: %s", store->path, store->db != NULL ?
+		    store_errmsg() : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(store->db, 1);
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		xasprintf(cause, "%s: not a Warren store (%s)", store->path,
+		    store_errmsg());
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > STORE_SCHEMA_VERSION) {
+		xasprintf(cause, "%s: store schema version %d is newer than "
+		    "this warrend understands (%d); use a newer warrend",
+		    store->path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	sync = config.store_sync;
+	snprintf(sql, sizeof sql, "PRAGMA locking_mode = EXCLUSIVE; "
+	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;", sync);
+	if (store_exec(sql, cause) != 0)
+		goto fail;
+	if (store_exec("BEGIN", cause) != 0 ||
+	    store_exec(store_schema, cause) != 0)
+		goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION);
+	if (store_exec(sql, cause) != 0 || store_exec("COMMIT", cause) != 0)
+		goto fail;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(store->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &store->st[i], NULL) !=
+		    SQLITE_OK) {
+			xasprintf(cause, "%s: %s", store->path,
+			    store_errmsg());
+			goto fail;
+		}
+	}
+	if (store_recover(cause) != 0)
+		goto fail;
+	return (0);
+fail:
+	store_close();
+	return (-1);
+}
+
+/* Start the thread and the loop's side of the hand-over. */
+void
+store_start(void)
+{
+	if (pipe2(store->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		fatal("pipe: %s", strerror(errno));
+	store->done_ev = event_new(broker->base, store->pipe[0],
+	    EV_READ | EV_PERSIST, store_done_cb, NULL);
+	event_add(store->done_ev, NULL);
+	store->flush_ev = event_new(broker->base, -1, 0, store_flush_cb,
+	    NULL);
+	store_new_batch();
+	if (pthread_create(&store->thread, NULL, store_thread_main, NULL) !=
+	    0)
+		fatal("cannot start the store thread");
+	store->running = 1;
+}
+
+/* Commit what is pending, stop the thread and close. */
+void
+store_close(void)
+{
+	struct store_batch	*b;
+	int			 i;
+
+	if (store == NULL)
+		return;
+	if (store->running) {
+		store_flush_cb(-1, 0, NULL);
+		pthread_mutex_lock(&store->lock);
+		store->stop = 1;
+		pthread_cond_signal(&store->cond);
+		pthread_mutex_unlock(&store->lock);
+		pthread_join(store->thread, NULL);
+		store->running = 0;
+		while ((b = TAILQ_FIRST(&store->done)) != NULL) {
+			TAILQ_REMOVE(&store->done, b, entry);
+			store_batch_free(b);
+		}
+		if (store->cur != NULL)
+			store_batch_free(store->cur);
+		free(store->seen);
+	}
+	if (store->done_ev != NULL)
+		event_free(store->done_ev);
+	if (store->flush_ev != NULL)
+		event_free(store->flush_ev);
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(store->st[i]);
+	if (store->db != NULL)
+		sqlite3_close(store->db);
+	for (i = 0; i < 2; i++)
+		if (store->pipe[i] != -1)
+			close(store->pipe[i]);
+	if (store->lockfd != -1)
+		close(store->lockfd);
+	pthread_mutex_destroy(&store->lock);
+	pthread_cond_destroy(&store->cond);
+	free(store->path);
+	free(store);
+	store = NULL;
+}
+
+/* Queue ids seen during recovery, for messages to find their queue. */
+struct store_qref {
+	uint64_t	 id;
+	struct queue	*q;
+	UT_hash_handle	 hh;
+};
+
+/* Messages seen during recovery: one object however many queues. */
+struct store_mref {
+	uint64_t	 id;
+	struct message	*m;
+	UT_hash_handle	 hh;
+};
+
+/* A table column as a field table (borrowed from the statement). */
+static struct field_table
+store_col_table(sqlite3_stmt *st, int i)
+{
+	struct field_table	t;
+
+	t.p = sqlite3_column_blob(st, i);
+	t.len = (uint32_t)sqlite3_column_bytes(st, i);
+	if (t.p == NULL || table_validate(t.p, t.len) != 0)
+		t.len = 0;
+	return (t);
+}
+
+/* A text column, never NULL. */
+static const char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	const char	*s = (const char *)sqlite3_column_text(st, i);
+
+	return (s != NULL ? s : "");
+}
+
+/* Prepare a read-only query for recovery. */
+static sqlite3_stmt *
+store_query(const char *sql, char **cause)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		xasprintf(cause, "%s: %s", store->path, store_errmsg());
+		return (NULL);
+	}
+	return (st);
+}
+
+/* Recover exchanges, queues, bindings and messages, in that order. */
+static int
+store_recover(char **cause)
+{
+	struct store_qref	*qrefs = NULL, *qr, *qrtmp;
+	struct store_mref	*mrefs = NULL, *mr, *mrtmp;
+	sqlite3_stmt		*st = NULL;
+	struct vhost		*v;
+	struct exchange		*x, *dx;
+	struct queue		*q;
+	struct message		*m;
+	struct field_table	 args;
+	struct basic_props	 props;
+	const struct exchange_type *type;
+	const char		*rk;
+	uint64_t		 id, seq, nmsg = 0, nq = 0, nx = 0, nb = 0;
+	int			 rc, ret = -1;
+
+	store->recovering = 1;
+	store->next_msg_id = store->next_queue_id = 1;
+	if ((st = store_query("SELECT vhost, name, type, auto_delete, "
+	    "internal, args FROM exchange", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = vhost_create(store_col_text(st, 0));
+		type = exchange_type_find(store_col_text(st, 2));
+		if (type == NULL || vhost_exchange_find(v,
+		    store_col_text(st, 1)) != NULL)
+			continue;
+		args = store_col_table(st, 5);
+		exchange_new(v, store_col_text(st, 1), type, 1,
+		    sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
+		    &args);
+		nx++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	if ((st = store_query("SELECT id, vhost, name, auto_delete, args, "
+	    "delivered_seq FROM queue", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = vhost_create(store_col_text(st, 1));
+		args = store_col_table(st, 4);
+		q = queue_new(v, store_col_text(st, 2), 1, 0,
+		    sqlite3_column_int(st, 3), NULL, &args);
+		q->store_id = (uint64_t)sqlite3_column_int64(st, 0);
+		q->delivered_seq = (uint64_t)sqlite3_column_int64(st, 5);
+		if (q->store_id >= store->next_queue_id)
+			store->next_queue_id = q->store_id + 1;
+		qr = xcalloc(1, sizeof *qr);
+		qr->id = q->store_id;
+		qr->q = q;
+		HASH_ADD(hh, qrefs, id, sizeof qr->id, qr);
+		nq++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	if ((st = store_query("SELECT vhost, source, dest_kind, dest, "
+	    "routing_key, args FROM binding", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((v = vhost_find(store_col_text(st, 0))) == NULL ||
+		    (x = vhost_exchange_find(v, store_col_text(st, 1))) ==
+		    NULL)
+			continue;
+		q = NULL;
+		dx = NULL;
+		if (sqlite3_column_int(st, 2) == 0)
+			q = vhost_queue_find(v, store_col_text(st, 3));
+		else
+			dx = vhost_exchange_find(v, store_col_text(st, 3));
+		if (q == NULL && dx == NULL)
+			continue;
+		rk = sqlite3_column_blob(st, 4);
+		args = store_col_table(st, 5);
+		exchange_bind(x, q, dx, rk != NULL ? rk : "",
+		    (size_t)sqlite3_column_bytes(st, 4), &args);
+		nb++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	if ((st = store_query("SELECT qm.queue_id, qm.seq, m.id, m.exchange, "
+	    "m.routing_key, m.props, m.body FROM queue_msg qm JOIN message m "
+	    "ON m.id = qm.msg_id ORDER BY qm.queue_id, qm.seq", cause)) ==
+	    NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (uint64_t)sqlite3_column_int64(st, 0);
+		HASH_FIND(hh, qrefs, &id, sizeof id, qr);
+		if (qr == NULL)
+			continue;
+		seq = (uint64_t)sqlite3_column_int64(st, 1);
+		id = (uint64_t)sqlite3_column_int64(st, 2);
+		HASH_FIND(hh, mrefs, &id, sizeof id, mr);
+		if (mr == NULL) {
+			m = message_new(store_col_text(st, 3),
+			    strnlen(store_col_text(st, 3), 255),
+			    sqlite3_column_blob(st, 4) != NULL ?
+			    sqlite3_column_blob(st, 4) : "",
+			    (size_t)sqlite3_column_bytes(st, 4) & 255,
+			    sqlite3_column_blob(st, 5),
+			    (size_t)sqlite3_column_bytes(st, 5),
+			    (uint64_t)sqlite3_column_bytes(st, 6));
+			if (m->body_size > 0)
+				memcpy(m->body, sqlite3_column_blob(st, 6),
+				    m->body_size);
+			m->body_received = m->body_size;
+			if (props_decode(m->props, m->props_len, &props) ==
+			    0) {
+				m->delivery_mode = props.delivery_mode;
+				m->priority = props.priority;
+				if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
+					m->headers.p = props.headers.p;
+					m->headers.len = props.headers.len;
+				}
+			}
+			m->store_id = id;
+			if (id >= store->next_msg_id)
+				store->next_msg_id = id + 1;
+			mr = xcalloc(1, sizeof *mr);
+			mr->id = id;
+			mr->m = m;
+			HASH_ADD(hh, mrefs, id, sizeof mr->id, mr);
+			nmsg++;
+		}
+		mr->m->store_refs++;
+		queue_recover_push(qr->q, mr->m, seq,
+		    seq <= qr->q->delivered_seq);
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (store_exec("DELETE FROM message WHERE id NOT IN "
+	    "(SELECT msg_id FROM queue_msg)", cause) != 0)
+		goto out;
+	if ((st = store_query("SELECT coalesce(max(id), 0) FROM message",
+	    cause)) == NULL)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (uint64_t)sqlite3_column_int64(st, 0) >= store->next_msg_id)
+		store->next_msg_id = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	log_notice("store: recovered %llu exchanges, %llu queues, %llu "
+	    "bindings, %llu messages from %s", (unsigned long long)nx,
+	    (unsigned long long)nq, (unsigned long long)nb,
+	    (unsigned long long)nmsg, store->path);
+	ret = 0;
+	goto out;
+dberr:
+	xasprintf(cause, "%s: reading the store failed: %s", store->path,
+	    store_errmsg());
+out:
+	sqlite3_finalize(st);
+	HASH_ITER(hh, qrefs, qr, qrtmp) {
+		HASH_DEL(qrefs, qr);
+		free(qr);
+	}
+	HASH_ITER(hh, mrefs, mr, mrtmp) {
+		HASH_DEL(mrefs, mr);
+		message_unref(&mr->m);
+		free(mr);
+	}
+	store->recovering = 0;
+	return (ret);
+}
