@@ -75,6 +75,14 @@ args_is_int(uint8_t t)
 	return (strchr("bBsuIilT", t) != NULL && t != 0);
 }
 
+/* Is a longstr value exactly s? */
+static int
+args_str_is(const struct field_value *v, const char *s)
+{
+	return (v->v.s.len == strlen(s) && memcmp(v->v.s.p, s, v->v.s.len) ==
+	    0);
+}
+
 /* Validate queue arguments, as rabbit_amqqueue:check_declare_arguments. */
 int
 args_queue_validate(const struct field_table *t, const char **key,
@@ -116,6 +124,20 @@ args_queue_validate(const struct field_table *t, const char **key,
 		if (ints[n].max != 0 && i > ints[n].max) {
 			snprintf(why, len, "{value_too_large,%" PRId64 ",%"
 			    PRId64 "}", i, ints[n].max);
+			return (-1);
+		}
+	}
+	if (table_find(t, "x-overflow", &v)) {
+		*key = "x-overflow";
+		if (v.type != 'S') {
+			snprintf(why, len, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+			return (-1);
+		}
+		if (!args_str_is(&v, "drop-head") &&
+		    !args_str_is(&v, "reject-publish") &&
+		    !args_str_is(&v, "reject-publish-dlx")) {
+			snprintf(why, len, "invalid_overflow");
 			return (-1);
 		}
 	}

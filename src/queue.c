@@ -20,6 +20,7 @@
 static void	queue_grow(struct queue *);
 static void	queue_free(struct queue *);
 static void	queue_limits(struct queue *);
+static void	queue_drop_over(struct queue *);
 
 /* Read x-max-length, x-max-length-bytes and x-overflow (validated). */
 static void
@@ -122,7 +123,7 @@ queue_grow(struct queue *q)
 int
 queue_push(struct queue *q, struct message *m)
 {
-	struct qentry	*e, old;
+	struct qentry	*e;
 
 	if (q->reject_publish &&
 	    ((q->max_length >= 0 && (int64_t)q->count >= q->max_length) ||
@@ -140,6 +141,16 @@ queue_push(struct queue *q, struct message *m)
 	if (QUEUE_PERSISTED(q, m))
 		store_enqueue(q, m, e->seq);
 	queue_dispatch(q);
+	queue_drop_over(q);
+	return (0);
+}
+
+/* Drop messages from the head while the queue is over its limits. */
+static void
+queue_drop_over(struct queue *q)
+{
+	struct qentry	old;
+
 	while (q->count > 0 &&
 	    ((q->max_length >= 0 && (int64_t)q->count > q->max_length) ||
 	    (q->max_bytes >= 0 && q->bytes > (uint64_t)q->max_bytes))) {
@@ -147,7 +158,6 @@ queue_push(struct queue *q, struct message *m)
 		queue_forget(q, old.msg, old.seq);
 		message_unref(&old.msg);
 	}
-	return (0);
 }
 
 /* Append a message read back from the store (no consumers exist yet). */
@@ -201,6 +211,9 @@ queue_requeue(struct queue *q, struct message *m, uint64_t seq)
 	e->redelivered = 1;
 	q->count++;
 	q->bytes += m->body_size;
+	/* RabbitMQ applies drop-head limits to requeued messages too. */
+	if (!q->reject_publish)
+		queue_drop_over(q);
 }
 
 /* Remove the head entry into *e. */
