@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -27,6 +28,11 @@ broker_init(char **cause)
 		return (-1);
 	}
 	broker->data_dir = xstrdup(config.data_dir);
+	if (config.memory_limit > 0)
+		broker->mem_limit = (uint64_t)config.memory_limit << 20;
+	else
+		broker->mem_limit = (uint64_t)sysconf(_SC_PHYS_PAGES) *
+		    (uint64_t)sysconf(_SC_PAGESIZE) / 10 * 4;
 	auth_init();
 	vhost_create(config.default_vhost);
 	return (0);

@@ -79,6 +79,9 @@ struct broker {
 	struct event		*sig_term, *sig_int, *sig_pipe;
 	int			 stopping;
 	int			 store_failed;	/* publishers are blocked */
+	int			 mem_blocked;	/* publishers are blocked */
+	uint64_t		 msg_bytes;	/* resident message objects */
+	uint64_t		 mem_limit;	/* bytes; see memory_limit */
 };
 
 extern struct broker *broker;

@@ -589,6 +589,8 @@ store_on_commit(uint64_t committed)
 			ch->store_waiting = 0;
 		}
 	}
+	/* What was just committed may now be paged out. */
+	connection_memory_check();
 }
 
 /*
@@ -1215,7 +1217,7 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 
 	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
 		return (rc);
-	if (!queue_pop(q, &e)) {
+	if (!queue_take(q, &e)) {
 		memset(&empty, 0, sizeof empty);
 		connection_send(ch->conn, ch->id, AMQP_BASIC_GET_EMPTY,
 		    &empty);

@@ -38,6 +38,7 @@ struct config {
 	char		*log_level;
 	char		*data_dir;
 	char		*store_sync;
+	int64_t		 memory_limit;
 };
 
 extern struct config config;

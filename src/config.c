@@ -46,6 +46,9 @@ const struct config_entry config_table[] = {
 	  "Directory for the store." },
 	{ "store_sync", CONFIG_STRING, "full", 0, 0,
 	  "SQLite synchronous mode of the store: full, normal or off." },
+	{ "memory_limit", CONFIG_NUMBER, "0", 0, 16777216,
+	  "MiB of messages held in memory before persistent ones are paged "
+	  "out and publishers blocked; 0 means 40% of the machine's memory." },
 	{ NULL, 0, NULL, 0, 0, NULL }
 };
 
@@ -78,6 +81,7 @@ config_slot(const char *name)
 		{ "log_level", offsetof(struct config, log_level) },
 		{ "data_dir", offsetof(struct config, data_dir) },
 		{ "store_sync", offsetof(struct config, store_sync) },
+		{ "memory_limit", offsetof(struct config, memory_limit) },
 	};
 	size_t	i;
 

@@ -484,7 +484,10 @@ connection_read_cb(struct bufferevent *bev, void *arg)
 		if (rc != 0)
 			evbuffer_drain(in, evbuffer_get_length(in));
 	}
-	if (broker->store_failed && c->publisher && !c->blocked)
+	if (c->publisher)
+		connection_memory_check();
+	if ((broker->store_failed || broker->mem_blocked) && c->publisher &&
+	    !c->blocked)
 		connection_block(c, 1);
 	/* One basic.ack (multiple) per channel for this whole batch. */
 	while ((ch = TAILQ_FIRST(&c->confirm_pending)) != NULL) {
@@ -762,11 +765,13 @@ connection_block(struct connection *c, int block)
 	if (block) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (c->cap_blocked) {
-			wire_shortstr_set(&cb.reason, "store failure: "
-			    "nothing can be made durable");
+			wire_shortstr_set(&cb.reason, broker->store_failed ?
+			    "store failure: nothing can be made durable" :
+			    "memory limit reached");
 			connection_send(c, 0, AMQP_CONNECTION_BLOCKED, &cb);
 		}
-		conn_log(c, LOG_WARN, "blocked: the store is failing");
+		conn_log(c, LOG_WARN, "blocked: %s", broker->store_failed ?
+		    "the store is failing" : "memory limit reached");
 	} else {
 		bufferevent_enable(c->bev, EV_READ);
 		c->last_read = connection_now();
@@ -776,16 +781,71 @@ connection_block(struct connection *c, int block)
 	}
 }
 
+/* Block or release every publishing connection as the state says. */
+static void
+connection_block_all(void)
+{
+	struct connection	*c, *tmp;
+	int			 block;
+
+	block = broker->store_failed || broker->mem_blocked;
+	TAILQ_FOREACH_SAFE(c, &broker->conns, entry, tmp) {
+		if (c->publisher)
+			connection_block(c, block);
+	}
+}
+
 /* The store started failing or recovered: block or release publishers. */
 void
 store_on_failure(int failing)
 {
-	struct connection	*c, *tmp;
-
 	broker->store_failed = failing;
-	TAILQ_FOREACH_SAFE(c, &broker->conns, entry, tmp) {
-		if (c->publisher)
-			connection_block(c, failing);
+	connection_block_all();
+}
+
+/* While blocked for memory: see whether consumers have made room. */
+static void
+connection_memory_cb(evutil_socket_t fd, short what, void *arg)
+{
+	connection_memory_check();
+}
+
+/*
+ * Keep message memory under memory_limit: page committed persistent
+ * messages out to the store, and if that is not enough, stop reading from
+ * publishers (connection.blocked) until consumers bring it below 90%.
+ */
+void
+connection_memory_check(void)
+{
+	static struct event	*ev;
+	struct timeval		 tv = { 0, 100000 };
+	uint64_t		 limit = broker->mem_limit, low;
+
+	if (limit == 0)
+		return;
+	low = limit / 10 * 9;
+	if (broker->msg_bytes > limit)
+		store_page_out(broker->msg_bytes - low);
+	if (!broker->mem_blocked && broker->msg_bytes > limit) {
+		log_warn("memory limit reached (%llu bytes of messages): "
+		    "publishers are blocked", (unsigned long long)
+		    broker->msg_bytes);
+		broker->mem_blocked = 1;
+		connection_block_all();
+	} else if (broker->mem_blocked && broker->msg_bytes < low) {
+		log_notice("memory below the limit again: publishers resume");
+		broker->mem_blocked = 0;
+		connection_block_all();
+	}
+	if (broker->mem_blocked) {
+		if (ev == NULL)
+			ev = evtimer_new(broker->base, connection_memory_cb,
+			    NULL);
+		evtimer_add(ev, &tv);
+	} else if (ev != NULL) {
+		event_free(ev);
+		ev = NULL;
 	}
 }
 

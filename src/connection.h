@@ -78,6 +78,8 @@ int	connection_error(struct connection *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Reply-code name as RabbitMQ writes it ("NOT_FOUND"). */
 const char *reply_code_name(int);
+/* Page out or block publishers when messages pass memory_limit. */
+void	connection_memory_check(void);
 /* Monotonic milliseconds, cached per loop turn. */
 uint64_t connection_now(void);
 

@@ -42,6 +42,8 @@ message_new(const char *x, size_t xlen, const char *rk, size_t rklen,
 	p += props_len;
 	m->body = p;
 	m->body_size = body_size;
+	if (broker != NULL)
+		broker->msg_bytes += message_size(m);
 	return (m);
 }
 
@@ -60,8 +62,11 @@ message_unref(struct message **mp)
 	struct message	*m = *mp;
 
 	*mp = NULL;
-	if (m != NULL && --m->refcnt == 0)
+	if (m != NULL && --m->refcnt == 0) {
+		if (broker != NULL)
+			broker->msg_bytes -= message_size(m);
 		free(m);
+	}
 }
 
 /* Memory the message holds. */

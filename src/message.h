@@ -29,6 +29,7 @@ struct message {
 	uint64_t		 store_id;	/* 0 until written to the store */
 	uint32_t		 store_refs;	/* durable queue entries holding it
 						   in the store */
+	uint64_t		 store_batch;	/* batch that writes it */
 };
 
 /* A new message with room for its body; refcnt 1. */

@@ -21,6 +21,10 @@ static void	queue_grow(struct queue *);
 static void	queue_free(struct queue *);
 static void	queue_limits(struct queue *);
 static void	queue_drop_over(struct queue *);
+static void	queue_page_in(struct queue *);
+
+/* Paged-out messages read back from the store at a time. */
+#define QUEUE_PAGE_IN	256
 
 /* Read x-max-length, x-max-length-bytes and x-overflow (validated). */
 static void
@@ -155,26 +159,119 @@ queue_drop_over(struct queue *q)
 	    ((q->max_length >= 0 && (int64_t)q->count > q->max_length) ||
 	    (q->max_bytes >= 0 && q->bytes > (uint64_t)q->max_bytes))) {
 		queue_pop(q, &old);
-		queue_forget(q, old.msg, old.seq);
-		message_unref(&old.msg);
+		queue_entry_drop(q, &old);
 	}
+}
+
+/* An entry left the queue for good: forget it in the store and free it. */
+void
+queue_entry_drop(struct queue *q, struct qentry *e)
+{
+	if (QENTRY_PAGED(e)) {
+		store_dequeue_paged(q, QENTRY_STORE_ID(e), e->seq);
+		q->npaged--;
+		e->msg = NULL;
+		return;
+	}
+	queue_forget(q, e->msg, e->seq);
+	message_unref(&e->msg);
+}
+
+/* Take the head entry; a paged-out message is read back first. */
+int
+queue_take(struct queue *q, struct qentry *e)
+{
+	struct qentry	*head;
+
+	if (q->count == 0)
+		return (0);
+	head = &q->ring[q->head];
+	if (QENTRY_PAGED(head))
+		queue_page_in(q);
+	if (QENTRY_PAGED(head)) {
+		/* The store could not give it back: it is gone. */
+		log_error("queue '%s': message %llu could not be read back "
+		    "from the store", q->name,
+		    (unsigned long long)QENTRY_STORE_ID(head));
+		queue_pop(q, e);
+		q->npaged--;
+		return (queue_take(q, e));
+	}
+	return (queue_pop(q, e));
+}
+
+/* Read back the next paged-out messages from the head on. */
+static void
+queue_page_in(struct queue *q)
+{
+	struct qentry	*want[QUEUE_PAGE_IN];
+	struct qentry	*e;
+	size_t		 i, n = 0, loaded;
+
+	for (i = 0; i < q->count && n < QUEUE_PAGE_IN; i++) {
+		e = &q->ring[(q->head + i) % q->cap];
+		if (QENTRY_PAGED(e))
+			want[n++] = e;
+		else if (n > 0)
+			break;
+	}
+	loaded = store_page_in(q, want, n);
+	q->npaged -= loaded;
+}
+
+/*
+ * Page out up to want bytes of committed persistent messages that only
+ * this queue holds, newest first: they will be delivered last.  Stops at
+ * the first entry already paged out.
+ */
+uint64_t
+queue_page_out(struct queue *q, uint64_t want)
+{
+	struct qentry	*e;
+	struct message	*m;
+	uint64_t	 freed = 0;
+	size_t		 i;
+
+	if (!q->durable || q->npaged == q->count)
+		return (0);
+	for (i = q->count; i-- > 0 && freed < want;) {
+		e = &q->ring[(q->head + i) % q->cap];
+		if (QENTRY_PAGED(e))
+			break;
+		m = e->msg;
+		if (m->refcnt != 1 || m->store_refs != 1 ||
+		    m->delivery_mode != 2 || !store_is_committed(m))
+			continue;
+		freed += message_size(m);
+		q->bytes -= m->body_size;
+		QENTRY_SET_PAGED(e, m->store_id);
+		message_unref(&m);
+		q->npaged++;
+	}
+	return (freed);
 }
 
 /* Append a message read back from the store (no consumers exist yet). */
 void
-queue_recover_push(struct queue *q, struct message *m, uint64_t seq,
-    int redelivered)
+queue_recover_push(struct queue *q, struct message *m, uint64_t store_id,
+    uint64_t seq, int redelivered)
 {
 	struct qentry	*e;
 
 	if (q->count == q->cap)
 		queue_grow(q);
 	e = &q->ring[(q->head + q->count) % q->cap];
-	e->msg = message_ref(m);
+	if (m != NULL) {
+		e->msg = message_ref(m);
+		q->bytes += m->body_size;
+	} else {
+		/* Left in the store until a consumer needs it. */
+		QENTRY_SET_PAGED(e, store_id);
+		q->npaged++;
+	}
 	e->seq = seq;
 	e->redelivered = redelivered != 0;
 	q->count++;
-	q->bytes += m->body_size;
 	if (seq > q->next_seq)
 		q->next_seq = seq;
 }
@@ -226,7 +323,8 @@ queue_pop(struct queue *q, struct qentry *e)
 	q->ring[q->head].msg = NULL;
 	q->head = (q->head + 1) % q->cap;
 	q->count--;
-	q->bytes -= e->msg->body_size;
+	if (!QENTRY_PAGED(e))
+		q->bytes -= e->msg->body_size;
 	return (1);
 }
 
@@ -260,7 +358,8 @@ queue_dispatch(struct queue *q)
 			break;
 		TAILQ_REMOVE(&q->consumers, c, q_entry);
 		TAILQ_INSERT_TAIL(&q->consumers, c, q_entry);
-		queue_pop(q, &e);
+		if (!queue_take(q, &e))
+			break;
 		if (!c->no_ack)
 			q->unacked++;
 		consumer_deliver(c, &e);
@@ -284,8 +383,7 @@ queue_purge(struct queue *q)
 	uint32_t	n = 0;
 
 	while (queue_pop(q, &e)) {
-		queue_forget(q, e.msg, e.seq);
-		message_unref(&e.msg);
+		queue_entry_drop(q, &e);
 		n++;
 	}
 	return (n);

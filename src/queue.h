@@ -18,9 +18,13 @@ struct connection;
 struct message;
 struct vhost;
 
-/* A message waiting in a queue. */
+/*
+ * A message waiting in a queue.  A persistent message that the store has
+ * committed may be paged out: msg then holds (store id << 1 | 1) and the
+ * message is read back from the store before it is delivered.
+ */
 struct qentry {
-	struct message		*msg;		/* holds a reference */
+	struct message		*msg;		/* holds a reference, or paged */
 	uint64_t		 seq;		/* position in this queue */
 	uint8_t			 redelivered;
 };
@@ -63,6 +67,7 @@ struct queue {
 	uint64_t		 store_id;	/* durable: row id in the store */
 	uint64_t		 delivered_seq;	/* store: highest delivered */
 	uint8_t			 store_seen;	/* store: update pending */
+	uint64_t		 npaged;	/* entries paged out */
 	TAILQ_ENTRY(queue)	 owner_entry;	/* owner's exclusive list */
 	UT_hash_handle		 hh;		/* vhost->queues */
 };
@@ -80,7 +85,17 @@ int		 queue_push(struct queue *, struct message *);
 void		 queue_requeue(struct queue *, struct message *, uint64_t);
 /* Append a recovered message without dispatching (takes a new ref). */
 void		 queue_recover_push(struct queue *, struct message *,
-		    uint64_t, int);
+		    uint64_t, uint64_t, int);
+#define QENTRY_PAGED(e)		(((uintptr_t)(e)->msg & 1) != 0)
+#define QENTRY_STORE_ID(e)	((uint64_t)((uintptr_t)(e)->msg >> 1))
+#define QENTRY_SET_PAGED(e, id)	((e)->msg = (struct message *)	\
+				    (uintptr_t)(((id) << 1) | 1))
+/* Take the head message, read back from the store if paged out. */
+int		 queue_take(struct queue *, struct qentry *);
+/* Drop an entry that left the queue for good (purge, overflow). */
+void		 queue_entry_drop(struct queue *, struct qentry *);
+/* Page out committed persistent messages from the tail; bytes freed. */
+uint64_t	 queue_page_out(struct queue *, uint64_t);
 /* Is this message kept in the store for this queue? */
 #define QUEUE_PERSISTED(q, m)	((q)->durable && (m)->delivery_mode == 2)
 /* A message left the queue for good: forget it in the store too. */

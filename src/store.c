@@ -128,8 +128,10 @@ static const char store_schema[] =
 	    "PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;";
 
 struct store {
-	sqlite3			*db;
+	sqlite3			*db;		/* the store thread's */
 	sqlite3_stmt		*st[ST_COUNT];
+	sqlite3			*rdb;		/* the loop's, read-only */
+	sqlite3_stmt		*page_in;
 	char			*path;		/* owned */
 	int			 lockfd;
 	int			 recovering;
@@ -358,6 +360,7 @@ store_enqueue(struct queue *q, struct message *m, uint64_t seq)
 		if ((op = store_op_add(OP_MPUT)) == NULL)
 			return;
 		op->msg = message_ref(m);
+		m->store_batch = store->cur->id;
 	}
 	if ((op = store_op_add(OP_QMPUT)) == NULL)
 		return;
@@ -406,6 +409,125 @@ store_delivered(struct queue *q, uint64_t seq)
 		    sizeof *store->seen);
 	}
 	store->seen[store->nseen++] = queue_ref(q);
+}
+
+/* Forget a paged-out entry: its message belongs to this queue alone. */
+void
+store_dequeue_paged(struct queue *q, uint64_t id, uint64_t seq)
+{
+	struct store_op	*op;
+
+	if (!q->deleted && (op = store_op_add(OP_QMDEL)) != NULL) {
+		op->a = q->store_id;
+		op->b = seq;
+	}
+	if ((op = store_op_add(OP_MDEL)) != NULL)
+		op->a = id;
+}
+
+/* Is the message's row committed (so that it may be paged out)? */
+int
+store_is_committed(const struct message *m)
+{
+	return (store != NULL && m->store_id != 0 &&
+	    m->store_batch <= store->committed);
+}
+
+/* Make a message from a row: exchange, routing key, props, body. */
+static struct message *
+store_row_message(sqlite3_stmt *st, int col, uint64_t id)
+{
+	struct message		*m;
+	struct basic_props	 props;
+	const char		*x = (const char *)sqlite3_column_text(st, col);
+	const void		*rk = sqlite3_column_blob(st, col + 1);
+
+	m = message_new(x != NULL ? x : "", x != NULL ? strnlen(x, 255) : 0,
+	    rk != NULL ? rk : "", (size_t)sqlite3_column_bytes(st, col + 1) &
+	    255, sqlite3_column_blob(st, col + 2),
+	    (size_t)sqlite3_column_bytes(st, col + 2),
+	    (uint64_t)sqlite3_column_bytes(st, col + 3));
+	if (m->body_size > 0)
+		memcpy(m->body, sqlite3_column_blob(st, col + 3),
+		    m->body_size);
+	m->body_received = m->body_size;
+	if (props_decode(m->props, m->props_len, &props) == 0) {
+		m->delivery_mode = props.delivery_mode;
+		m->priority = props.priority;
+		if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
+			m->headers.p = props.headers.p;
+			m->headers.len = props.headers.len;
+		}
+	}
+	m->store_id = id;
+	return (m);
+}
+
+/*
+ * Read paged-out entries back (one query over their seq range).  This is
+ * a read in the loop, bounded to a few hundred rows that the page cache
+ * usually holds; the writes stay on the store thread.
+ */
+size_t
+store_page_in(struct queue *q, struct qentry **want, size_t n)
+{
+	sqlite3_stmt	*st = store != NULL ? store->page_in : NULL;
+	struct message	*m;
+	uint64_t	 lo = UINT64_MAX, hi = 0, seq;
+	size_t		 i, loaded = 0;
+
+	if (st == NULL || n == 0)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (want[i]->seq < lo)
+			lo = want[i]->seq;
+		if (want[i]->seq > hi)
+			hi = want[i]->seq;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)q->store_id);
+	sqlite3_bind_int64(st, 2, (int64_t)lo);
+	sqlite3_bind_int64(st, 3, (int64_t)hi);
+	i = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		seq = (uint64_t)sqlite3_column_int64(st, 0);
+		/* Entries and rows are both in seq order, mostly. */
+		while (i < n && want[i]->seq < seq)
+			i++;
+		if (i == n)
+			break;
+		if (want[i]->seq != seq || !QENTRY_PAGED(want[i]) ||
+		    QENTRY_STORE_ID(want[i]) !=
+		    (uint64_t)sqlite3_column_int64(st, 1))
+			continue;
+		m = store_row_message(st, 2, QENTRY_STORE_ID(want[i]));
+		m->store_refs = 1;
+		want[i]->msg = m;
+		q->bytes += m->body_size;
+		loaded++;
+		i++;
+	}
+	sqlite3_reset(st);
+	return (loaded);
+}
+
+/* Page out committed messages from durable queues until want is freed. */
+uint64_t
+store_page_out(uint64_t want)
+{
+	struct vhost	*v, *vtmp;
+	struct queue	*q, *qtmp;
+	uint64_t	 freed = 0;
+
+	if (store == NULL)
+		return (0);
+	HASH_ITER(hh, broker->vhosts, v, vtmp) {
+		HASH_ITER(hh, v->queues, q, qtmp) {
+			if (freed >= want)
+				return (freed);
+			freed += queue_page_out(q, want - freed);
+		}
+	}
+	return (freed);
 }
 
 /* End of a loop turn: hand the batch to the store thread. */
@@ -749,8 +871,9 @@ store_open(const char *dir, char **cause)
 		goto fail;
 	}
 	sync = config.store_sync;
-	snprintf(sql, sizeof sql, "PRAGMA locking_mode = EXCLUSIVE; "
-	    "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s;", sync);
+	/* Other processes are kept out by the lock file. */
+	snprintf(sql, sizeof sql, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = %s;", sync);
 	if (store_exec(sql, cause) != 0)
 		goto fail;
 	if (store_exec("BEGIN", cause) != 0 ||
@@ -781,6 +904,15 @@ fail:
 void
 store_start(void)
 {
+	if (sqlite3_open_v2(store->path, &store->rdb, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(store->rdb, "SELECT qm.seq, m.id, m.exchange, "
+	    "m.routing_key, m.props, m.body FROM queue_msg qm JOIN message m "
+	    "ON m.id = qm.msg_id WHERE qm.queue_id = ?1 AND qm.seq BETWEEN "
+	    "?2 AND ?3 ORDER BY qm.seq", -1, SQLITE_PREPARE_PERSISTENT,
+	    &store->page_in, NULL) != SQLITE_OK)
+		fatal("store: cannot open a reader on %s: %s", store->path,
+		    sqlite3_errmsg(store->rdb));
 	if (pipe2(store->pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		fatal("pipe: %s", strerror(errno));
 	store->done_ev = event_new(broker->base, store->pipe[0],
@@ -826,6 +958,9 @@ store_close(void)
 		event_free(store->flush_ev);
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(store->st[i]);
+	sqlite3_finalize(store->page_in);
+	if (store->rdb != NULL)
+		sqlite3_close(store->rdb);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
 	for (i = 0; i < 2; i++)
@@ -901,7 +1036,6 @@ store_recover(char **cause)
 	struct queue		*q;
 	struct message		*m;
 	struct field_table	 args;
-	struct basic_props	 props;
 	const struct exchange_type *type;
 	const char		*rk;
 	uint64_t		 id, seq, nmsg = 0, nq = 0, nx = 0, nb = 0;
@@ -973,10 +1107,26 @@ store_recover(char **cause)
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
-	if ((st = store_query("SELECT qm.queue_id, qm.seq, m.id, m.exchange, "
-	    "m.routing_key, m.props, m.body FROM queue_msg qm JOIN message m "
-	    "ON m.id = qm.msg_id ORDER BY qm.queue_id, qm.seq", cause)) ==
-	    NULL)
+	/*
+	 * Messages stay in the store until a consumer needs them, except
+	 * those that several queues hold: one object must serve them all.
+	 */
+	if ((st = store_query("SELECT m.id, m.exchange, m.routing_key, "
+	    "m.props, m.body FROM message m WHERE m.id IN (SELECT msg_id FROM "
+	    "queue_msg GROUP BY msg_id HAVING count(*) > 1)", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = (uint64_t)sqlite3_column_int64(st, 0);
+		mr = xcalloc(1, sizeof *mr);
+		mr->id = id;
+		mr->m = store_row_message(st, 1, id);
+		HASH_ADD(hh, mrefs, id, sizeof mr->id, mr);
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	if ((st = store_query("SELECT queue_id, seq, msg_id FROM queue_msg "
+	    "ORDER BY queue_id, seq", cause)) == NULL)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = (uint64_t)sqlite3_column_int64(st, 0);
@@ -985,49 +1135,20 @@ store_recover(char **cause)
 			continue;
 		seq = (uint64_t)sqlite3_column_int64(st, 1);
 		id = (uint64_t)sqlite3_column_int64(st, 2);
+		if (id >= store->next_msg_id)
+			store->next_msg_id = id + 1;
 		HASH_FIND(hh, mrefs, &id, sizeof id, mr);
-		if (mr == NULL) {
-			m = message_new(store_col_text(st, 3),
-			    strnlen(store_col_text(st, 3), 255),
-			    sqlite3_column_blob(st, 4) != NULL ?
-			    sqlite3_column_blob(st, 4) : "",
-			    (size_t)sqlite3_column_bytes(st, 4) & 255,
-			    sqlite3_column_blob(st, 5),
-			    (size_t)sqlite3_column_bytes(st, 5),
-			    (uint64_t)sqlite3_column_bytes(st, 6));
-			if (m->body_size > 0)
-				memcpy(m->body, sqlite3_column_blob(st, 6),
-				    m->body_size);
-			m->body_received = m->body_size;
-			if (props_decode(m->props, m->props_len, &props) ==
-			    0) {
-				m->delivery_mode = props.delivery_mode;
-				m->priority = props.priority;
-				if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
-					m->headers.p = props.headers.p;
-					m->headers.len = props.headers.len;
-				}
-			}
-			m->store_id = id;
-			if (id >= store->next_msg_id)
-				store->next_msg_id = id + 1;
-			mr = xcalloc(1, sizeof *mr);
-			mr->id = id;
-			mr->m = m;
-			HASH_ADD(hh, mrefs, id, sizeof mr->id, mr);
-			nmsg++;
-		}
-		mr->m->store_refs++;
-		queue_recover_push(qr->q, mr->m, seq,
+		m = mr != NULL ? mr->m : NULL;
+		if (m != NULL)
+			m->store_refs++;
+		queue_recover_push(qr->q, m, id, seq,
 		    seq <= qr->q->delivered_seq);
+		nmsg++;
 	}
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (store_exec("DELETE FROM message WHERE id NOT IN "
-	    "(SELECT msg_id FROM queue_msg)", cause) != 0)
-		goto out;
 	if ((st = store_query("SELECT coalesce(max(id), 0) FROM message",
 	    cause)) == NULL)
 		goto out;
@@ -1035,7 +1156,7 @@ store_recover(char **cause)
 	    (uint64_t)sqlite3_column_int64(st, 0) >= store->next_msg_id)
 		store->next_msg_id = (uint64_t)sqlite3_column_int64(st, 0) + 1;
 	log_notice("store: recovered %llu exchanges, %llu queues, %llu "
-	    "bindings, %llu messages from %s", (unsigned long long)nx,
+	    "bindings, %llu queued messages from %s", (unsigned long long)nx,
 	    (unsigned long long)nq, (unsigned long long)nb,
 	    (unsigned long long)nmsg, store->path);
 	ret = 0;

@@ -13,6 +13,7 @@
 struct binding;
 struct exchange;
 struct message;
+struct qentry;
 struct queue;
 struct vhost;
 
@@ -44,6 +45,15 @@ void		 store_enqueue(struct queue *, struct message *, uint64_t);
 void		 store_dequeue(struct queue *, struct message *, uint64_t);
 /* It was delivered: after a crash it comes back redelivered. */
 void		 store_delivered(struct queue *, uint64_t);
+
+/* Forget a paged-out entry (its message is held by this queue only). */
+void		 store_dequeue_paged(struct queue *, uint64_t, uint64_t);
+/* Has the batch that wrote this message been committed? */
+int		 store_is_committed(const struct message *);
+/* Read paged-out entries of q back; returns how many were loaded. */
+size_t		 store_page_in(struct queue *, struct qentry **, size_t);
+/* Over the memory limit: page out what can be; bytes freed. */
+uint64_t	 store_page_out(uint64_t);
 
 /* Called in the loop when batches up to this id are committed. */
 void		 store_on_commit(uint64_t);

@@ -1,0 +1,1993 @@
+/*
+ * warren-perf: a load generator for AMQP 0-9-1 brokers (Warren, RabbitMQ).
+ *
+ * Every connection logs in with rabbitmq-c; after that the fast path is
+ * ours.  A publisher encodes the frames of many basic.publish (method,
+ * content header, body) into one buffer and writes them with one send();
+ * a consumer reads the socket itself, parses the frames and acks with
+ * multiple=true.  `--client rmq` keeps rabbitmq-c on both sides instead.
+ *
+ * Every body starts with a 16-byte header: one little-endian u64 holding
+ * the publisher id (high 16 bits) and its sequence number (low 48 bits),
+ * then the send time in ns of CLOCK_MONOTONIC.  From it the consumers
+ * count losses, duplicates and reorderings per publisher and measure the
+ * latency.  One thread per publisher and per consumer connection; the
+ * main thread sets up, prints progress on stderr once a second, and ends
+ * with one JSON object on stdout.  See warren-perf(1).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include "amqp_defs.h"
+
+#define PERF_HDR		16	/* id:16 seq:48, then ts:64 */
+#define PERF_SEQ_MASK		((UINT64_C(1) << 48) - 1)
+#define PERF_URL		"amqp://guest:guest@127.0.0.1:5672/"
+#define PERF_FRAME_MAX		131072
+#define PERF_CHUNK_BITS		20	/* a bitmap chunk: 2^20 sequences */
+#define PERF_CHUNKS		4096	/* so 2^32 messages per publisher */
+#define PERF_HIST_N		(64 + 58 * 32)	/* 32 buckets per octave */
+#define PERF_TAG_PREFIX		"wp-"	/* consumer tag: wp-<queue index> */
+#define PERF_BIND_WINDOW	256	/* queue.bind sent before reading */
+#define PERF_NONE		UINT64_MAX
+
+/* Scenario bits, for the flags each scenario takes. */
+#define S_E2E		0x01
+#define S_CONFIRM	0x02
+#define S_FANOUT	0x04
+#define S_TOPIC		0x08
+#define S_LATENCY	0x10
+#define S_BACKLOG	0x20
+#define S_CONNS		0x40
+#define S_LOOPBACK	0x80
+#define S_FLOW		(S_E2E | S_CONFIRM | S_FANOUT | S_TOPIC | S_LATENCY)
+#define S_BROKER	(S_FLOW | S_BACKLOG | S_CONNS)
+#define S_ALL		(S_BROKER | S_LOOPBACK)
+
+/* Option keys beyond single letters. */
+enum {
+	OPT_PREFETCH = 256, OPT_ACK_EVERY, OPT_BATCH, OPT_WINDOW, OPT_RATE,
+	OPT_BURST, OPT_BINDINGS, OPT_KEYS, OPT_CONNECTIONS, OPT_PID,
+	OPT_TIMEOUT, OPT_CLIENT, OPT_PERSISTENT, OPT_FRAME_MAX
+};
+
+struct perf_run;
+
+/* Latency histogram: log-linear buckets of ns, about 3% wide. */
+struct perf_hist {
+	uint64_t	 n;
+	uint64_t	 max;
+	double		 sum;
+	uint64_t	 b[PERF_HIST_N];
+};
+
+/* The command line, after scenario defaults are applied. */
+struct perf_opts {
+	const struct perf_scenario *sc;
+	const char	*url;
+	char		*urlbuf;	/* owned: amqp_parse_url cuts it up */
+	struct amqp_connection_info ci;	/* borrows from urlbuf */
+	size_t		 size;
+	uint64_t	 count;		/* total to publish; 0: by duration */
+	double		 duration;	/* seconds of publishing */
+	int		 publishers;
+	int		 consumers;
+	int		 queues;
+	int		 prefetch;
+	int		 ack_every;
+	int		 batch;		/* messages per write; 0: auto */
+	int		 window;
+	double		 rate;		/* msg/s over all publishers; 0: max */
+	int		 burst;
+	int		 bindings;
+	int		 keys;
+	int		 connections;
+	long		 pid;
+	double		 timeout;
+	int		 rmq;		/* --client rmq */
+	int		 persistent;
+	int		 frame_max;
+	int		 quiet;
+	int		 size_raised;	/* asked for less than PERF_HDR */
+};
+
+/* One scenario: its name, runner, help and the flags it takes. */
+struct perf_scenario {
+	const char	*name;
+	unsigned	 bit;
+	int		 (*run)(struct perf_run *);
+	const char	*summary;
+	const char	*text;
+};
+
+/* A command-line flag, with the scenarios it applies to. */
+struct perf_flag {
+	const char	*name;
+	int		 has_arg;
+	int		 key;
+	const char	*arg;
+	unsigned	 scenarios;
+	const char	*help;
+};
+
+/* The encoded frames of one basic.publish, to copy into a batch. */
+struct perf_tmpl {
+	uint8_t		*bytes;		/* owned */
+	size_t		 len;
+	size_t		 body_off;	/* where the 16-byte header goes */
+};
+
+/* One received frame, borrowing from the reader's buffer. */
+struct perf_frame {
+	uint8_t		 type;
+	uint16_t	 channel;
+	const uint8_t	*p;
+	uint32_t	 n;
+};
+
+typedef int	 (*perf_frame_cb)(void *, const struct perf_frame *);
+
+/* Bytes read from a socket, cut into frames without copying. */
+struct perf_reader {
+	int		 fd;
+	uint8_t		*buf;		/* owned */
+	size_t		 cap;
+	size_t		 off;		/* first unparsed byte */
+	size_t		 len;		/* end of the data */
+	size_t		 frame_max;
+};
+
+/* What a set of consumers saw of one (queue, publisher) pair. */
+struct perf_stream {
+	uint64_t	*chunks[PERF_CHUNKS];	/* owned, made on first use */
+	uint64_t	 expected;
+};
+
+/* One publisher connection and its thread. */
+struct perf_pub {
+	struct perf_run	*run;		/* borrowed */
+	int		 id;
+	amqp_connection_state_t conn;	/* owned */
+	int		 fd;
+	struct perf_reader rd;
+	uint64_t	 quota;		/* messages to send; 0: by time */
+	_Atomic uint64_t sent;
+	_Atomic uint64_t confirmed;
+	_Atomic uint64_t nacked;
+	uint64_t	 returned;
+	uint64_t	 late;		/* paced bursts sent late */
+	uint64_t	 t_first;
+	uint64_t	 t_end;		/* last write, or last confirm */
+	struct perf_hist clat;		/* confirm latency */
+	uint64_t	*ring_ts;	/* owned: send time by tag */
+	uint8_t		*ring_done;	/* owned: acked out of order */
+	uint64_t	 ring_mask;
+	uint64_t	 next_tag;	/* tag of the next publish */
+	uint64_t	 low;		/* lowest unconfirmed tag */
+	uint8_t		*buf;		/* owned: one batch of frames */
+	size_t		 bufcap;
+	pthread_t	 thread;
+	int		 started;
+	int		 closed;
+};
+
+/* One consumer connection, consuming from one or more queues. */
+struct perf_cons {
+	struct perf_run	*run;		/* borrowed */
+	int		 id;
+	amqp_connection_state_t conn;	/* owned */
+	int		 fd;
+	struct perf_reader rd;
+	_Atomic uint64_t delivered;	/* every delivery */
+	_Atomic uint64_t distinct;	/* first sight of a message */
+	uint64_t	 bytes;
+	uint64_t	 dups;		/* seen before, not redelivered */
+	uint64_t	 redelivered;	/* seen before, redelivered */
+	uint64_t	 reordered;
+	uint64_t	 bad;		/* body without our header */
+	uint64_t	*st_recv;	/* owned: per stream, distinct */
+	uint64_t	*st_dups;	/* owned */
+	uint64_t	*st_reord;	/* owned */
+	uint64_t	*st_last;	/* owned: highest sequence seen */
+	struct perf_hist lat;
+	uint64_t	 t_first;
+	uint64_t	 t_last;
+	uint64_t	 now;		/* time of the current read */
+	/* The message being assembled. */
+	int		 in_msg;
+	int		 queue;
+	int		 redeliv;
+	uint64_t	 tag;
+	uint64_t	 body_size;
+	uint64_t	 body_left;
+	uint8_t		 hdr[PERF_HDR];
+	size_t		 hdr_have;
+	/* Acks. */
+	uint64_t	 last_tag;
+	uint64_t	 unacked;
+	int		 no_ack;	/* loopback: nothing to ack */
+	int		 closed;
+	pthread_t	 thread;
+	int		 started;
+};
+
+/* Everything about one run of a scenario. */
+struct perf_run {
+	struct perf_opts *o;		/* borrowed */
+	char		 prefix[96];	/* unique names start with this */
+	char		 exchange[128];
+	int		 nq;
+	char		(*qnames)[128];	/* owned */
+	int		 np;
+	struct perf_pub	*pubs;		/* owned */
+	int		 nc;
+	struct perf_cons *cons;		/* owned */
+	struct perf_stream *streams;	/* owned: nq * np */
+	size_t		 nstreams;
+	int		 shared;	/* several consumers per queue */
+	int		 confirm;
+	int		 persistent;
+	const char	*routing_key;	/* single key, or NULL: keys[] */
+	int		 nkeys;
+	char		(*keys)[64];	/* owned: topic routing keys */
+	uint8_t		*key_match;	/* owned: nkeys * nq */
+	struct perf_tmpl *tmpls;	/* owned: one per key */
+	int		 ntmpls;
+	int		 batch;
+	int		 frame_max;
+	uint64_t	 deadline;	/* publishing ends; 0: by count */
+	uint64_t	 t_start;
+	_Atomic int	 cons_stop;
+	_Atomic int	 pub_stop;
+	double		 bindings_per_msg;
+	double		 queues_per_msg;
+	double		 bind_seconds;
+	int		 timed_out;
+};
+
+/* Scenario runners. */
+static int	 perf_flow(struct perf_run *);
+static int	 perf_backlog(struct perf_run *);
+static int	 perf_conns(struct perf_run *);
+static int	 perf_loopback(struct perf_run *);
+
+static void	 perf_usage(FILE *, const struct perf_scenario *);
+
+static _Atomic int	 perf_abort;	/* an error or a signal: stop all */
+static _Atomic int	 perf_nerrors;
+static pthread_mutex_t	 perf_err_lock = PTHREAD_MUTEX_INITIALIZER;
+static char		 perf_err[512];
+static volatile sig_atomic_t perf_signalled;
+
+static const struct perf_scenario perf_scenarios[] = {
+	{ "e2e", S_E2E, perf_flow,
+	  "P publishers, C consumers, one transient queue",
+	  "Publishers send to one transient queue through the default "
+	  "exchange;\nconsumers share it.  Throughput is counted from the "
+	  "first publish to\nthe last delivery." },
+	{ "confirm", S_CONFIRM, perf_flow,
+	  "persistent messages, durable queue, publisher confirms",
+	  "Persistent messages (delivery-mode 2) to a durable queue, each "
+	  "publisher\nin confirm mode with at most --window unconfirmed "
+	  "messages; consumers\nrunning.  Reports confirmed msg/s and the "
+	  "confirm latency." },
+	{ "fanout", S_FANOUT, perf_flow,
+	  "a fanout exchange bound to Q queues, a consumer each",
+	  "One publisher (--publishers) sends to a fanout exchange bound to "
+	  "Q\nqueues; each queue has a consumer (--consumers connections share "
+	  "the\nqueues).  Reports deliveries/s." },
+	{ "topic", S_TOPIC, perf_flow,
+	  "a topic exchange with N mixed bindings over Q queues",
+	  "A topic exchange with --bindings bindings of mixed patterns "
+	  "(literal\nwords, *, #) spread over Q queues; the publisher cycles "
+	  "through --keys\nrouting keys, each matching a number of bindings "
+	  "computed beforehand\nand reported.  Reports msg/s and "
+	  "deliveries/s." },
+	{ "latency", S_LATENCY, perf_flow,
+	  "a fixed publish rate; latency percentiles",
+	  "One publisher sends --rate messages per second in bursts of "
+	  "--burst,\npaced with clock_nanosleep; one consumer.  Reports "
+	  "p50/p99/p99.9/max." },
+	{ "backlog", S_BACKLOG, perf_backlog,
+	  "fill a queue with no consumer, then drain it",
+	  "Publishes --count messages into a queue with no consumer, waits "
+	  "until\nthe broker counts them all, then drains it.  With --pid, "
+	  "reports the\nbroker's RSS per queued message (VmRSS before and "
+	  "after filling)." },
+	{ "conns", S_CONNS, perf_conns,
+	  "K idle connections with a channel each",
+	  "Opens --connections connections with one channel each.  With "
+	  "--pid,\nreports the broker's RSS per connection.  RLIMIT_NOFILE is "
+	  "raised as far\nas allowed; the run says so when it is the limit." },
+	{ "loopback", S_LOOPBACK, perf_loopback,
+	  "no broker: the frames through a loopback TCP socket",
+	  "No broker: one thread writes the publisher's batches into a "
+	  "loopback\nTCP connection, another reads and parses them as a "
+	  "consumer would.\nThe ceiling of this machine and this tool for "
+	  "the message size." },
+	{ NULL, 0, NULL, NULL, NULL }
+};
+
+static const struct perf_flag perf_flags[] = {
+	{ "url", 1, 'u', "URL", S_BROKER,
+	  "broker (default " PERF_URL ")" },
+	{ "size", 1, 's', "BYTES", S_ALL & ~S_CONNS,
+	  "message body size, at least 16 (default 16; k, m: KiB, MiB)" },
+	{ "count", 1, 'n', "N", S_ALL & ~S_CONNS,
+	  "messages to publish in all (k, m: thousands, millions)" },
+	{ "duration", 1, 'd', "SEC", S_FLOW | S_LOOPBACK,
+	  "seconds of publishing when no --count (default 10)" },
+	{ "publishers", 1, 'p', "P", S_FLOW | S_BACKLOG,
+	  "publisher connections (default 1)" },
+	{ "consumers", 1, 'c', "C", S_FLOW | S_BACKLOG,
+	  "consumer connections (default 1; fanout: one per queue)" },
+	{ "queues", 1, 'q', "Q", S_FANOUT | S_TOPIC,
+	  "queues (fanout 4, topic 10)" },
+	{ "prefetch", 1, OPT_PREFETCH, "N", S_FLOW | S_BACKLOG,
+	  "basic.qos prefetch-count per consumer, 0 none (default 2000)" },
+	{ "ack-every", 1, OPT_ACK_EVERY, "N", S_FLOW | S_BACKLOG,
+	  "ack with multiple=true once N are unacked (default prefetch/4)" },
+	{ "batch", 1, OPT_BATCH, "N", S_ALL & ~S_CONNS & ~S_LATENCY,
+	  "messages per write (default: about 64 KiB, at most 1024)" },
+	{ "window", 1, OPT_WINDOW, "W", S_CONFIRM,
+	  "unconfirmed messages per publisher (default 1000)" },
+	{ "rate", 1, OPT_RATE, "R", S_FLOW,
+	  "msg/s over all publishers, 0 unlimited (latency: 10000)" },
+	{ "burst", 1, OPT_BURST, "B", S_FLOW,
+	  "messages per paced write with --rate (default 10)" },
+	{ "bindings", 1, OPT_BINDINGS, "N", S_TOPIC,
+	  "topic bindings (default 10000)" },
+	{ "keys", 1, OPT_KEYS, "K", S_TOPIC,
+	  "distinct routing keys published (default 100)" },
+	{ "connections", 1, OPT_CONNECTIONS, "K", S_CONNS,
+	  "connections to open (default 1000)" },
+	{ "pid", 1, OPT_PID, "PID", S_BACKLOG | S_CONNS,
+	  "broker process, to read its VmRSS from /proc/PID/status" },
+	{ "timeout", 1, OPT_TIMEOUT, "SEC", S_FLOW | S_BACKLOG,
+	  "give up waiting when nothing arrives for SEC (default 10)" },
+	{ "client", 1, OPT_CLIENT, "raw|rmq", S_FLOW | S_BACKLOG,
+	  "raw: own frame I/O (default); rmq: rabbitmq-c calls only" },
+	{ "persistent", 0, OPT_PERSISTENT, NULL,
+	  S_E2E | S_FANOUT | S_TOPIC | S_LATENCY | S_BACKLOG,
+	  "delivery-mode 2 and durable queues" },
+	{ "frame-max", 1, OPT_FRAME_MAX, "N", S_ALL & ~S_CONNS,
+	  "frame-max to ask for (default 131072)" },
+	{ "quiet", 0, 'Q', NULL, S_ALL,
+	  "no progress on stderr" },
+	{ "help", 0, 'h', NULL, S_ALL,
+	  "this help; after a scenario, the scenario's" },
+	{ NULL, 0, 0, NULL, 0, NULL }
+};
+
+/* Time of CLOCK_MONOTONIC in ns. */
+static uint64_t
+perf_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/* Sleep for ms milliseconds (a signal may cut it short). */
+static void
+perf_sleep_ms(int ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+/* Keep the first error's text, count every error and make all stop. */
+static void
+perf_fail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	pthread_mutex_lock(&perf_err_lock);
+	if (perf_err[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(perf_err, sizeof perf_err, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&perf_err_lock);
+	atomic_fetch_add(&perf_nerrors, 1);
+	atomic_store(&perf_abort, 1);
+}
+
+/* Print a line on stderr unless --quiet. */
+static void
+perf_note(const struct perf_opts *o, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (o != NULL && o->quiet)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "warren-perf: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Allocate zeroed memory or exit. */
+static void *
+perf_calloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL) {
+		fprintf(stderr, "warren-perf: out of memory\n");
+		exit(1);
+	}
+	return (p);
+}
+
+/* Store big-endian integers, as the wire wants them. */
+static uint8_t *
+perf_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+	return (p + 2);
+}
+
+/* Store a big-endian u32. */
+static uint8_t *
+perf_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
+	return (p + 4);
+}
+
+/* Store a big-endian u64. */
+static uint8_t *
+perf_put64(uint8_t *p, uint64_t v)
+{
+	p = perf_put32(p, (uint32_t)(v >> 32));
+	return (perf_put32(p, (uint32_t)v));
+}
+
+/* Load a big-endian u16. */
+static uint16_t
+perf_get16(const uint8_t *p)
+{
+	return ((uint16_t)(p[0] << 8 | p[1]));
+}
+
+/* Load a big-endian u32. */
+static uint32_t
+perf_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+/* Load a big-endian u64. */
+static uint64_t
+perf_get64(const uint8_t *p)
+{
+	return ((uint64_t)perf_get32(p) << 32 | perf_get32(p + 4));
+}
+
+/* Write the body header: publisher id, sequence and send time. */
+static void
+perf_stamp(uint8_t *p, unsigned id, uint64_t seq, uint64_t ts)
+{
+	uint64_t	 a = (uint64_t)id << 48 | (seq & PERF_SEQ_MASK);
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(a >> (8 * i));
+	for (i = 0; i < 8; i++)
+		p[8 + i] = (uint8_t)(ts >> (8 * i));
+}
+
+/* Read a body header back. */
+static void
+perf_unstamp(const uint8_t *p, unsigned *id, uint64_t *seq, uint64_t *ts)
+{
+	uint64_t	 a = 0, t = 0;
+	int		 i;
+
+	for (i = 7; i >= 0; i--) {
+		a = a << 8 | p[i];
+		t = t << 8 | p[8 + i];
+	}
+	*id = (unsigned)(a >> 48);
+	*seq = a & PERF_SEQ_MASK;
+	*ts = t;
+}
+
+/* Index of the histogram bucket that holds v. */
+static int
+perf_hist_index(uint64_t v)
+{
+	int	 e;
+
+	if (v < 64)
+		return ((int)v);
+	e = 63 - __builtin_clzll(v);
+	return (64 + (e - 6) * 32 + (int)((v >> (e - 5)) & 31));
+}
+
+/* The middle of bucket i. */
+static double
+perf_hist_value(int i)
+{
+	int		 e, sub;
+	uint64_t	 lo, w;
+
+	if (i < 64)
+		return ((double)i);
+	e = 6 + (i - 64) / 32;
+	sub = (i - 64) % 32;
+	lo = (uint64_t)(32 + sub) << (e - 5);
+	w = (uint64_t)1 << (e - 5);
+	return ((double)lo + (double)w / 2.0);
+}
+
+/* Count one value of ns. */
+static void
+perf_hist_add(struct perf_hist *h, uint64_t v)
+{
+	h->b[perf_hist_index(v)]++;
+	h->n++;
+	h->sum += (double)v;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* Add the counts of src to dst. */
+static void
+perf_hist_merge(struct perf_hist *dst, const struct perf_hist *src)
+{
+	int	 i;
+
+	for (i = 0; i < PERF_HIST_N; i++)
+		dst->b[i] += src->b[i];
+	dst->n += src->n;
+	dst->sum += src->sum;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+/* The q-quantile in ns (q in 0..1), never above the maximum. */
+static double
+perf_hist_quantile(const struct perf_hist *h, double q)
+{
+	uint64_t	 want, seen = 0;
+	double		 v;
+	int		 i;
+
+	if (h->n == 0)
+		return (0);
+	want = (uint64_t)ceil(q * (double)h->n);
+	if (want == 0)
+		want = 1;
+	for (i = 0; i < PERF_HIST_N; i++) {
+		seen += h->b[i];
+		if (seen >= want) {
+			v = perf_hist_value(i);
+			return (v > (double)h->max ? (double)h->max : v);
+		}
+	}
+	return ((double)h->max);
+}
+
+/* Parse a count or size with an optional k/m/g suffix (times unit^n). */
+static int
+perf_parse_num(const char *s, double unit, double *out)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno != 0 || v < 0)
+		return (-1);
+	switch (*end) {
+	case 'k': case 'K':
+		v *= unit;
+		end++;
+		break;
+	case 'm': case 'M':
+		v *= unit * unit;
+		end++;
+		break;
+	case 'g': case 'G':
+		v *= unit * unit * unit;
+		end++;
+		break;
+	}
+	if (*end != '\0')
+		return (-1);
+	*out = v;
+	return (0);
+}
+
+/* The broker's VmRSS in kB, or -1. */
+static long
+perf_rss_kb(long pid)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	long	 kb = -1;
+
+	if (pid <= 0)
+		return (-1);
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			kb = strtol(line + 6, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return (kb);
+}
+
+/* A fast deterministic generator (splitmix64), for topic bindings. */
+static uint64_t
+perf_rand(uint64_t *state)
+{
+	uint64_t	 z;
+
+	z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return (z ^ (z >> 31));
+}
+
+/*
+ * A small JSON writer: one object on stdout per run.  Nesting is tracked
+ * so that commas fall where they should.
+ */
+static int	 perf_json_first[8];
+static int	 perf_json_depth;
+
+/* Start a member (or an array element when key is NULL). */
+static void
+perf_json_key(const char *key)
+{
+	if (!perf_json_first[perf_json_depth])
+		fputc(',', stdout);
+	perf_json_first[perf_json_depth] = 0;
+	if (key != NULL)
+		printf("\"%s\":", key);
+}
+
+/* Open an object, or an array with c '['. */
+static void
+perf_json_open(const char *key, int c)
+{
+	if (perf_json_depth > 0 || key != NULL)
+		perf_json_key(key);
+	fputc(c, stdout);
+	perf_json_first[++perf_json_depth] = 1;
+}
+
+/* Close what perf_json_open opened. */
+static void
+perf_json_close(int c)
+{
+	fputc(c, stdout);
+	perf_json_depth--;
+}
+
+/* An unsigned member. */
+static void
+perf_json_u64(const char *key, uint64_t v)
+{
+	perf_json_key(key);
+	printf("%" PRIu64, v);
+}
+
+/* A number member; null when it is not finite. */
+static void
+perf_json_num(const char *key, double v)
+{
+	perf_json_key(key);
+	if (!isfinite(v))
+		printf("null");
+	else if (v == floor(v) && fabs(v) < 1e15)
+		printf("%.0f", v);
+	else
+		printf("%.*f", fabs(v) >= 100 ? 1 : 3, v);
+}
+
+/* A string member, escaped. */
+static void
+perf_json_str(const char *key, const char *s)
+{
+	perf_json_key(key);
+	fputc('"', stdout);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			fputc(*s, stdout);
+	}
+	fputc('"', stdout);
+}
+
+/* A boolean member. */
+static void
+perf_json_bool(const char *key, int v)
+{
+	perf_json_key(key);
+	printf(v ? "true" : "false");
+}
+
+/* A histogram as microseconds: p50, p99, p99.9, max, mean, count. */
+static void
+perf_json_hist(const char *key, const struct perf_hist *h)
+{
+	perf_json_open(key, '{');
+	perf_json_u64("count", h->n);
+	perf_json_num("p50", perf_hist_quantile(h, 0.50) / 1e3);
+	perf_json_num("p99", perf_hist_quantile(h, 0.99) / 1e3);
+	perf_json_num("p999", perf_hist_quantile(h, 0.999) / 1e3);
+	perf_json_num("max", (double)h->max / 1e3);
+	perf_json_num("mean", h->n ? h->sum / (double)h->n / 1e3 : 0);
+	perf_json_close('}');
+}
+
+/* Make a reader over fd for frames up to frame_max. */
+static void
+perf_reader_init(struct perf_reader *rd, int fd, size_t frame_max)
+{
+	rd->fd = fd;
+	rd->frame_max = frame_max;
+	rd->cap = 2 * frame_max + 65536;
+	if (rd->cap < 262144)
+		rd->cap = 262144;
+	rd->buf = perf_calloc(1, rd->cap);
+	rd->off = rd->len = 0;
+}
+
+/* Free the reader's buffer. */
+static void
+perf_reader_free(struct perf_reader *rd)
+{
+	free(rd->buf);
+	rd->buf = NULL;
+}
+
+/* One read(): > 0 bytes read, 0 nothing yet (EAGAIN), -1 EOF or error. */
+static int
+perf_reader_fill(struct perf_reader *rd)
+{
+	ssize_t	 n;
+
+	if (rd->off == rd->len)
+		rd->off = rd->len = 0;
+	else if (rd->off > 0 && rd->cap - rd->len < rd->frame_max + 8) {
+		memmove(rd->buf, rd->buf + rd->off, rd->len - rd->off);
+		rd->len -= rd->off;
+		rd->off = 0;
+	}
+	for (;;) {
+		n = recv(rd->fd, rd->buf + rd->len, rd->cap - rd->len, 0);
+		if (n > 0) {
+			rd->len += (size_t)n;
+			return (1);
+		}
+		if (n == 0)
+			return (-1);
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return (0);
+		return (-1);
+	}
+}
+
+/* The next whole frame: 1 and *f set, 0 when incomplete, -1 when bad. */
+static int
+perf_reader_next(struct perf_reader *rd, struct perf_frame *f)
+{
+	const uint8_t	*p = rd->buf + rd->off;
+	size_t		 have = rd->len - rd->off;
+	uint32_t	 size;
+
+	if (have < 7)
+		return (0);
+	size = perf_get32(p + 3);
+	if (size > rd->frame_max)
+		return (-1);
+	if (have < (size_t)size + 8)
+		return (0);
+	if (p[7 + size] != AMQP_FRAME_END)
+		return (-1);
+	f->type = p[0];
+	f->channel = perf_get16(p + 1);
+	f->p = p + 7;
+	f->n = size;
+	rd->off += (size_t)size + 8;
+	return (1);
+}
+
+/* Read what is there and hand each whole frame to cb: -1 on EOF, error,
+ * a bad frame or cb's refusal; 0 when nothing was there; else 1. */
+static int
+perf_reader_pump(struct perf_reader *rd, perf_frame_cb cb, void *arg)
+{
+	struct perf_frame	 f;
+	int			 r;
+
+	if ((r = perf_reader_fill(rd)) <= 0)
+		return (r);
+	while ((r = perf_reader_next(rd, &f)) == 1) {
+		if (cb(arg, &f) != 0)
+			return (-1);
+	}
+	if (r < 0) {
+		perf_fail("malformed frame from the broker");
+		return (-1);
+	}
+	return (1);
+}
+
+/* Send all of p on the non-blocking fd.  While the socket is full, frames
+ * coming the other way go to cb (if rd is set), so neither side stalls. */
+static int
+perf_write_all(int fd, const uint8_t *p, size_t len, struct perf_reader *rd,
+    perf_frame_cb cb, void *arg)
+{
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return (-1);
+		if (atomic_load_explicit(&perf_abort, memory_order_relaxed))
+			return (-1);
+		pfd.fd = fd;
+		pfd.events = POLLOUT | (rd != NULL ? POLLIN : 0);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+			return (-1);
+		if (rd != NULL && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    perf_reader_pump(rd, cb, arg) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Begin a frame at p; return where its payload goes. */
+static uint8_t *
+perf_frame_begin(uint8_t *p, uint8_t type, uint16_t channel, uint32_t size)
+{
+	*p++ = type;
+	p = perf_put16(p, channel);
+	return (perf_put32(p, size));
+}
+
+/* Bytes of one basic.publish with this exchange, key and body size. */
+static size_t
+perf_tmpl_size(const char *exchange, const char *key, int persistent,
+    size_t size, size_t frame_max)
+{
+	size_t	 chunk = frame_max - 8;
+
+	return (8 + 4 + 2 + 1 + strlen(exchange) + 1 + strlen(key) + 1 +
+	    8 + 14 + (persistent ? 1 : 0) +
+	    size + 8 * ((size + chunk - 1) / chunk));
+}
+
+/* Encode one basic.publish on channel 1: the method frame, the content
+ * header (delivery-mode 2 if persistent, no other property) and the body
+ * cut at frame_max, padded with a pattern after the header's place. */
+static void
+perf_tmpl_make(struct perf_tmpl *t, const char *exchange, const char *key,
+    int persistent, size_t size, size_t frame_max)
+{
+	size_t	 el = strlen(exchange), kl = strlen(key), left, chunk, i;
+	uint8_t	*p;
+
+	t->len = perf_tmpl_size(exchange, key, persistent, size, frame_max);
+	t->bytes = p = perf_calloc(1, t->len);
+	t->body_off = 0;
+	p = perf_frame_begin(p, AMQP_FRAME_METHOD, 1,
+	    (uint32_t)(4 + 2 + 1 + el + 1 + kl + 1));
+	p = perf_put32(p, AMQP_BASIC_PUBLISH);
+	p = perf_put16(p, 0);			/* ticket */
+	*p++ = (uint8_t)el;
+	memcpy(p, exchange, el);
+	p += el;
+	*p++ = (uint8_t)kl;
+	memcpy(p, key, kl);
+	p += kl;
+	*p++ = 0;				/* mandatory, immediate */
+	*p++ = AMQP_FRAME_END;
+
+	/* 0-9-1 4.2.6.1: class, weight, body size, property flags. */
+	p = perf_frame_begin(p, AMQP_FRAME_HEADER, 1, 14 + (persistent ? 1 : 0));
+	p = perf_put16(p, AMQP_CLASS_BASIC);
+	p = perf_put16(p, 0);
+	p = perf_put64(p, size);
+	p = perf_put16(p, persistent ? AMQP_BASIC_DELIVERY_MODE_FLAG : 0);
+	if (persistent)
+		*p++ = 2;
+	*p++ = AMQP_FRAME_END;
+
+	for (left = size; left > 0; left -= chunk) {
+		chunk = left < frame_max - 8 ? left : frame_max - 8;
+		p = perf_frame_begin(p, AMQP_FRAME_BODY, 1, (uint32_t)chunk);
+		if (t->body_off == 0)
+			t->body_off = (size_t)(p - t->bytes);
+		for (i = 0; i < chunk; i++)
+			p[i] = (uint8_t)('a' + (i % 26));
+		p += chunk;
+		*p++ = AMQP_FRAME_END;
+	}
+}
+
+/* Encode a method frame with a basic.ack for tag on channel 1. */
+static size_t
+perf_ack_encode(uint8_t *b, uint64_t tag, int multiple)
+{
+	uint8_t	*p = b;
+
+	p = perf_frame_begin(p, AMQP_FRAME_METHOD, 1, 13);
+	p = perf_put32(p, AMQP_BASIC_ACK);
+	p = perf_put64(p, tag);
+	*p++ = multiple ? 1 : 0;
+	*p++ = AMQP_FRAME_END;
+	return ((size_t)(p - b));
+}
+
+/* Text for a failed rabbitmq-c RPC, with the broker's reason if any. */
+static void
+perf_rpc_text(amqp_rpc_reply_t r, char *buf, size_t len)
+{
+	amqp_connection_close_t	*cc;
+	amqp_channel_close_t	*ch;
+
+	switch (r.reply_type) {
+	case AMQP_RESPONSE_NORMAL:
+		snprintf(buf, len, "ok");
+		break;
+	case AMQP_RESPONSE_NONE:
+		snprintf(buf, len, "missing RPC reply");
+		break;
+	case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+		snprintf(buf, len, "%s", amqp_error_string2(r.library_error));
+		break;
+	case AMQP_RESPONSE_SERVER_EXCEPTION:
+		if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+			cc = r.reply.decoded;
+			snprintf(buf, len, "connection closed: %u %.*s",
+			    cc->reply_code, (int)cc->reply_text.len,
+			    (char *)cc->reply_text.bytes);
+		} else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			ch = r.reply.decoded;
+			snprintf(buf, len, "channel closed: %u %.*s",
+			    ch->reply_code, (int)ch->reply_text.len,
+			    (char *)ch->reply_text.bytes);
+		} else
+			snprintf(buf, len, "unexpected method 0x%08x",
+			    r.reply.id);
+		break;
+	}
+}
+
+/* Check the last RPC on conn; on failure record what failed, return -1. */
+static int
+perf_rpc_ok(amqp_connection_state_t conn, const char *what)
+{
+	char	 text[256];
+	amqp_rpc_reply_t r = amqp_get_rpc_reply(conn);
+
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return (0);
+	perf_rpc_text(r, text, sizeof text);
+	perf_fail("%s: %s", what, text);
+	return (-1);
+}
+
+/* Connect, log in (no heartbeats) and open channel 1; NULL on failure. */
+static amqp_connection_state_t
+perf_connect(const struct perf_opts *o, int frame_max)
+{
+	amqp_connection_state_t	 conn;
+	amqp_socket_t		*sock;
+	struct timeval		 tv = { 30, 0 };
+	amqp_rpc_reply_t	 r;
+	char			 text[256];
+	int			 st;
+
+	if ((conn = amqp_new_connection()) == NULL) {
+		perf_fail("amqp_new_connection failed");
+		return (NULL);
+	}
+	if ((sock = amqp_tcp_socket_new(conn)) == NULL) {
+		perf_fail("amqp_tcp_socket_new failed");
+		goto fail;
+	}
+	st = amqp_socket_open_noblock(sock, o->ci.host, o->ci.port, &tv);
+	if (st != AMQP_STATUS_OK) {
+		perf_fail("connect to %s:%d: %s", o->ci.host, o->ci.port,
+		    amqp_error_string2(st));
+		goto fail;
+	}
+	amqp_set_handshake_timeout(conn, &tv);
+	amqp_set_rpc_timeout(conn, &tv);
+	r = amqp_login(conn, o->ci.vhost, 0, frame_max, 0,
+	    AMQP_SASL_METHOD_PLAIN, o->ci.user, o->ci.password);
+	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+		perf_rpc_text(r, text, sizeof text);
+		perf_fail("login to %s:%d: %s", o->ci.host, o->ci.port, text);
+		goto fail;
+	}
+	amqp_channel_open(conn, 1);
+	if (perf_rpc_ok(conn, "channel.open") != 0)
+		goto fail;
+	return (conn);
+fail:
+	amqp_destroy_connection(conn);
+	return (NULL);
+}
+
+/* Make the connection's socket non-blocking for our own I/O. */
+static int
+perf_conn_fd(amqp_connection_state_t conn)
+{
+	int	 fd = amqp_get_sockfd(conn);
+	int	 fl = fcntl(fd, F_GETFL);
+
+	if (fl != -1)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	return (fd);
+}
+
+/* Text of a connection.close or channel.close method payload. */
+static void
+perf_close_text(const uint8_t *p, size_t n, char *buf, size_t len)
+{
+	unsigned	 code = 0, tl = 0;
+
+	if (n >= 7) {
+		code = perf_get16(p + 4);
+		tl = p[6];
+		if (7 + tl > n)
+			tl = (unsigned)(n - 7);
+	}
+	snprintf(buf, len, "%u %.*s", code, (int)tl,
+	    n >= 7 ? (const char *)p + 7 : "");
+}
+
+/* Frames seen while closing: note close-ok, ignore the rest. */
+static int
+perf_close_cb(void *arg, const struct perf_frame *f)
+{
+	int	*done = arg;
+
+	if (f->type == AMQP_FRAME_METHOD && f->n >= 4 &&
+	    (perf_get32(f->p) == AMQP_CONNECTION_CLOSE_OK ||
+	    perf_get32(f->p) == AMQP_CONNECTION_CLOSE))
+		*done = 1;
+	return (0);
+}
+
+/* Close a connection we have been reading ourselves: send
+ * connection.close, discard frames until close-ok (so the broker has
+ * handled everything sent before it), then drop the socket. */
+static void
+perf_close_raw(amqp_connection_state_t conn, struct perf_reader *rd)
+{
+	uint8_t		 b[64], *p = b;
+	struct pollfd	 pfd;
+	uint64_t	 end = perf_now() + UINT64_C(10000000000);
+	int		 done = 0, r;
+
+	p = perf_frame_begin(p, AMQP_FRAME_METHOD, 0, 4 + 2 + 1 + 2 + 2 + 2);
+	p = perf_put32(p, AMQP_CONNECTION_CLOSE);
+	p = perf_put16(p, AMQP_REPLY_SUCCESS);
+	*p++ = 2;
+	memcpy(p, "ok", 2);
+	p += 2;
+	p = perf_put16(p, 0);
+	p = perf_put16(p, 0);
+	*p++ = AMQP_FRAME_END;
+	if (perf_write_all(rd->fd, b, (size_t)(p - b), NULL, NULL, NULL) == 0) {
+		while (!done && perf_now() < end) {
+			pfd.fd = rd->fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, 100) <= 0)
+				continue;
+			r = perf_reader_pump(rd, perf_close_cb, &done);
+			if (r < 0)
+				break;
+		}
+	}
+	amqp_destroy_connection(conn);
+}
+
+/* Close a connection rabbitmq-c still reads, politely. */
+static void
+perf_close_lib(amqp_connection_state_t conn)
+{
+	amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+	amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+	amqp_destroy_connection(conn);
+}
+
+/* Mark seq as seen in stream s: 1 if it was seen before, -1 if it is
+ * beyond what the bitmap holds.  Chunks are made on first use; several
+ * consumers may race on one stream, so words change atomically. */
+static int
+perf_stream_mark(struct perf_stream *s, uint64_t seq)
+{
+	uint64_t	*c, *fresh, *expect, bit, old;
+	size_t		 ci = (size_t)(seq >> PERF_CHUNK_BITS);
+
+	if (ci >= PERF_CHUNKS)
+		return (-1);
+	c = __atomic_load_n(&s->chunks[ci], __ATOMIC_ACQUIRE);
+	if (c == NULL) {
+		fresh = perf_calloc((UINT64_C(1) << PERF_CHUNK_BITS) / 64,
+		    sizeof *fresh);
+		expect = NULL;
+		if (__atomic_compare_exchange_n(&s->chunks[ci], &expect, fresh,
+		    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			c = fresh;
+		else {
+			free(fresh);
+			c = expect;
+		}
+	}
+	seq &= (UINT64_C(1) << PERF_CHUNK_BITS) - 1;
+	bit = UINT64_C(1) << (seq & 63);
+	old = __atomic_fetch_or(&c[seq >> 6], bit, __ATOMIC_RELAXED);
+	return ((old & bit) != 0);
+}
+
+/* Free a stream's bitmap. */
+static void
+perf_stream_free(struct perf_stream *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < PERF_CHUNKS; i++)
+		free(s->chunks[i]);
+}
+
+/* The queue index named by a consumer tag wp-<index>, or -1. */
+static int
+perf_tag_queue(const struct perf_run *run, const uint8_t *p, size_t n)
+{
+	size_t	 pl = strlen(PERF_TAG_PREFIX), i;
+	int	 q = 0;
+
+	if (n <= pl || memcmp(p, PERF_TAG_PREFIX, pl) != 0)
+		return (-1);
+	for (i = pl; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return (-1);
+		q = q * 10 + (p[i] - '0');
+	}
+	return (q < run->nq ? q : -1);
+}
+
+/* Ack everything delivered so far with one basic.ack multiple=true. */
+static int
+perf_cons_ack(struct perf_cons *c)
+{
+	uint8_t	 b[32];
+	size_t	 n;
+
+	if (c->unacked == 0 || c->no_ack)
+		return (0);
+	c->unacked = 0;
+	if (c->run->o->rmq) {
+		if (amqp_basic_ack(c->conn, 1, c->last_tag, 1) != 0) {
+			perf_fail("consumer %d: basic.ack failed", c->id);
+			return (-1);
+		}
+		return (0);
+	}
+	n = perf_ack_encode(b, c->last_tag, 1);
+	if (perf_write_all(c->fd, b, n, NULL, NULL, NULL) != 0) {
+		if (!atomic_load(&perf_abort))
+			perf_fail("consumer %d: writing basic.ack: %s", c->id,
+			    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* A whole message arrived: check its header against what was seen. */
+static void
+perf_cons_message(struct perf_cons *c)
+{
+	struct perf_run	*run = c->run;
+	unsigned	 id;
+	uint64_t	 seq, ts;
+	size_t		 si;
+	int		 seen;
+
+	atomic_store_explicit(&c->delivered,
+	    atomic_load_explicit(&c->delivered, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	c->bytes += c->body_size;
+	if (c->t_first == 0)
+		c->t_first = c->now;
+	c->t_last = c->now;
+	if (c->tag != 0) {
+		c->last_tag = c->tag;
+		c->unacked++;
+	}
+	if (c->hdr_have < PERF_HDR) {
+		c->bad++;
+		return;
+	}
+	perf_unstamp(c->hdr, &id, &seq, &ts);
+	if ((int)id >= run->np || c->queue < 0) {
+		c->bad++;
+		return;
+	}
+	si = (size_t)c->queue * (size_t)run->np + id;
+	if ((seen = perf_stream_mark(&run->streams[si], seq)) < 0) {
+		c->bad++;
+		return;
+	}
+	if (seen) {
+		if (c->redeliv)
+			c->redelivered++;
+		else {
+			c->dups++;
+			c->st_dups[si]++;
+		}
+		return;
+	}
+	c->st_recv[si]++;
+	atomic_store_explicit(&c->distinct,
+	    atomic_load_explicit(&c->distinct, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	if (c->st_last[si] != PERF_NONE && seq < c->st_last[si]) {
+		c->reordered++;
+		c->st_reord[si]++;
+	} else
+		c->st_last[si] = seq;
+	if (c->now > ts)
+		perf_hist_add(&c->lat, c->now - ts);
+	else
+		perf_hist_add(&c->lat, 0);
+}
+
+/* basic.deliver (or, on the loopback, basic.publish) starts a message. */
+static void
+perf_cons_start(struct perf_cons *c, int queue, uint64_t tag, int redeliv)
+{
+	c->in_msg = 1;
+	c->queue = queue;
+	c->tag = tag;
+	c->redeliv = redeliv;
+	c->body_size = c->body_left = 0;
+	c->hdr_have = 0;
+}
+
+/* A content header: the body size. */
+static int
+perf_cons_header(struct perf_cons *c, uint64_t body_size)
+{
+	if (c->in_msg != 1) {
+		perf_fail("consumer %d: content header out of place", c->id);
+		return (-1);
+	}
+	c->in_msg = 2;
+	c->body_size = c->body_left = body_size;
+	if (body_size == 0) {
+		c->in_msg = 0;
+		perf_cons_message(c);
+	}
+	return (0);
+}
+
+/* A body frame: keep the first 16 bytes, count the rest. */
+static int
+perf_cons_body(struct perf_cons *c, const uint8_t *p, size_t n)
+{
+	size_t	 take;
+
+	if (c->in_msg != 2 || n > c->body_left) {
+		perf_fail("consumer %d: body frame out of place", c->id);
+		return (-1);
+	}
+	if (c->hdr_have < PERF_HDR) {
+		take = PERF_HDR - c->hdr_have;
+		if (take > n)
+			take = n;
+		memcpy(c->hdr + c->hdr_have, p, take);
+		c->hdr_have += take;
+	}
+	c->body_left -= n;
+	if (c->body_left == 0) {
+		c->in_msg = 0;
+		perf_cons_message(c);
+	}
+	return (0);
+}
+
+/* A method frame on a consumer connection, parsed by hand. */
+static int
+perf_cons_method(struct perf_cons *c, const uint8_t *p, size_t n)
+{
+	char		 text[300];
+	uint32_t	 id;
+	size_t		 tl;
+
+	if (n < 4)
+		return (0);
+	id = perf_get32(p);
+	switch (id) {
+	case AMQP_BASIC_DELIVER:
+		/* consumer-tag, delivery-tag, redelivered, exchange, key */
+		if (n < 5 || (tl = p[4]) + 5 + 9 > n)
+			goto bad;
+		perf_cons_start(c, perf_tag_queue(c->run, p + 5, tl),
+		    perf_get64(p + 5 + tl), p[5 + tl + 8] & 1);
+		return (0);
+	case AMQP_BASIC_PUBLISH:
+		perf_cons_start(c, 0, 0, 0);
+		return (0);
+	case AMQP_CHANNEL_CLOSE:
+	case AMQP_CONNECTION_CLOSE:
+		perf_close_text(p, n, text, sizeof text);
+		perf_fail("consumer %d: broker closed the %s: %s", c->id,
+		    id == AMQP_CHANNEL_CLOSE ? "channel" : "connection", text);
+		return (-1);
+	case AMQP_BASIC_CANCEL:
+		perf_fail("consumer %d: cancelled by the broker", c->id);
+		return (-1);
+	case AMQP_CONNECTION_CLOSE_OK:
+		c->closed = 1;
+		return (0);
+	default:
+		return (0);
+	}
+bad:
+	perf_fail("consumer %d: malformed basic.deliver", c->id);
+	return (-1);
+}
+
+/* One frame read by hand. */
+static int
+perf_cons_frame(void *arg, const struct perf_frame *f)
+{
+	struct perf_cons	*c = arg;
+
+	switch (f->type) {
+	case AMQP_FRAME_METHOD:
+		return (perf_cons_method(c, f->p, f->n));
+	case AMQP_FRAME_HEADER:
+		if (f->n < 14) {
+			perf_fail("consumer %d: short content header", c->id);
+			return (-1);
+		}
+		return (perf_cons_header(c, perf_get64(f->p + 4)));
+	case AMQP_FRAME_BODY:
+		return (perf_cons_body(c, f->p, f->n));
+	default:
+		return (0);
+	}
+}
+
+/* One frame decoded by rabbitmq-c. */
+static int
+perf_cons_lib_frame(struct perf_cons *c, const amqp_frame_t *f)
+{
+	amqp_basic_deliver_t	*d;
+	amqp_channel_close_t	*cc;
+
+	switch (f->frame_type) {
+	case AMQP_FRAME_METHOD:
+		switch (f->payload.method.id) {
+		case AMQP_BASIC_DELIVER_METHOD:
+			d = f->payload.method.decoded;
+			perf_cons_start(c, perf_tag_queue(c->run,
+			    d->consumer_tag.bytes, d->consumer_tag.len),
+			    d->delivery_tag, d->redelivered);
+			return (0);
+		case AMQP_CHANNEL_CLOSE_METHOD:
+		case AMQP_CONNECTION_CLOSE_METHOD:
+			/* Both start with reply-code and reply-text. */
+			cc = f->payload.method.decoded;
+			perf_fail("consumer %d: broker closed: %u %.*s", c->id,
+			    cc->reply_code, (int)cc->reply_text.len,
+			    (char *)cc->reply_text.bytes);
+			return (-1);
+		case AMQP_BASIC_CANCEL_METHOD:
+			perf_fail("consumer %d: cancelled by the broker", c->id);
+			return (-1);
+		}
+		return (0);
+	case AMQP_FRAME_HEADER:
+		return (perf_cons_header(c, f->payload.properties.body_size));
+	case AMQP_FRAME_BODY:
+		return (perf_cons_body(c, f->payload.body_fragment.bytes,
+		    f->payload.body_fragment.len));
+	}
+	return (0);
+}
+
+/* Frames rabbitmq-c has already read (while waiting for consume-ok, or
+ * in its buffer) must be handled before we read the socket ourselves. */
+static int
+perf_cons_drain_lib(struct perf_cons *c)
+{
+	amqp_frame_t	 f;
+
+	while (amqp_frames_enqueued(c->conn) || amqp_data_in_buffer(c->conn)) {
+		if (amqp_simple_wait_frame(c->conn, &f) != AMQP_STATUS_OK) {
+			perf_fail("consumer %d: reading a frame", c->id);
+			return (-1);
+		}
+		c->now = perf_now();
+		if (perf_cons_lib_frame(c, &f) != 0)
+			return (-1);
+	}
+	amqp_maybe_release_buffers(c->conn);
+	return (0);
+}
+
+/* Consumer thread, reading the socket itself. */
+static void *
+perf_cons_raw_main(void *arg)
+{
+	struct perf_cons	*c = arg;
+	struct perf_run		*run = c->run;
+	struct perf_frame	 f;
+	struct pollfd		 pfd;
+	int			 r;
+
+	if (c->conn != NULL && perf_cons_drain_lib(c) != 0)
+		return (NULL);
+	while (!atomic_load_explicit(&run->cons_stop, memory_order_relaxed) &&
+	    !atomic_load_explicit(&perf_abort, memory_order_relaxed)) {
+		r = perf_reader_fill(&c->rd);
+		if (r < 0) {
+			perf_fail("consumer %d: connection lost", c->id);
+			break;
+		}
+		if (r == 0) {
+			if (perf_cons_ack(c) != 0)
+				break;
+			pfd.fd = c->fd;
+			pfd.events = POLLIN;
+			poll(&pfd, 1, 20);
+			continue;
+		}
+		c->now = perf_now();
+		while ((r = perf_reader_next(&c->rd, &f)) == 1)
+			if (perf_cons_frame(c, &f) != 0)
+				break;
+		if (r < 0)
+			perf_fail("consumer %d: malformed frame", c->id);
+		if (r != 0)
+			break;
+		if (c->unacked >= (uint64_t)run->o->ack_every &&
+		    perf_cons_ack(c) != 0)
+			break;
+	}
+	perf_cons_ack(c);
+	return (NULL);
+}
+
+/* Consumer thread, all through rabbitmq-c. */
+static void *
+perf_cons_lib_main(void *arg)
+{
+	struct perf_cons	*c = arg;
+	struct perf_run		*run = c->run;
+	struct timeval		 tv = { 0, 20000 };
+	amqp_frame_t		 f;
+	int			 st;
+
+	while (!atomic_load_explicit(&run->cons_stop, memory_order_relaxed) &&
+	    !atomic_load_explicit(&perf_abort, memory_order_relaxed)) {
+		st = amqp_simple_wait_frame_noblock(c->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT) {
+			if (perf_cons_ack(c) != 0)
+				break;
+			continue;
+		}
+		if (st != AMQP_STATUS_OK) {
+			perf_fail("consumer %d: %s", c->id,
+			    amqp_error_string2(st));
+			break;
+		}
+		c->now = perf_now();
+		if (perf_cons_lib_frame(c, &f) != 0)
+			break;
+		if (c->unacked >= (uint64_t)run->o->ack_every &&
+		    perf_cons_ack(c) != 0)
+			break;
+		if (!amqp_data_in_buffer(c->conn))
+			amqp_maybe_release_buffers(c->conn);
+	}
+	perf_cons_ack(c);
+	return (NULL);
+}
+
+/* Give a consumer its per-stream counters. */
+static void
+perf_cons_init(struct perf_run *run, struct perf_cons *c, int id)
+{
+	size_t	 i;
+
+	c->run = run;
+	c->id = id;
+	c->fd = -1;
+	c->st_recv = perf_calloc(run->nstreams, sizeof *c->st_recv);
+	c->st_dups = perf_calloc(run->nstreams, sizeof *c->st_dups);
+	c->st_reord = perf_calloc(run->nstreams, sizeof *c->st_reord);
+	c->st_last = perf_calloc(run->nstreams, sizeof *c->st_last);
+	for (i = 0; i < run->nstreams; i++)
+		c->st_last[i] = PERF_NONE;
+}
+
+/* Connect a consumer, set its prefetch and consume from its queues: the
+ * queues q with q % nc == id. */
+static int
+perf_cons_setup(struct perf_run *run, struct perf_cons *c)
+{
+	const struct perf_opts	*o = run->o;
+	char			 tag[32];
+	int			 q;
+
+	if ((c->conn = perf_connect(o, run->frame_max)) == NULL)
+		return (-1);
+	if (o->prefetch > 0) {
+		amqp_basic_qos(c->conn, 1, 0, (uint16_t)o->prefetch, 0);
+		if (perf_rpc_ok(c->conn, "basic.qos") != 0)
+			return (-1);
+	}
+	for (q = c->id; q < run->nq; q += run->nc) {
+		snprintf(tag, sizeof tag, PERF_TAG_PREFIX "%d", q);
+		amqp_basic_consume(c->conn, 1, amqp_cstring_bytes(run->qnames[q]),
+		    amqp_cstring_bytes(tag), 0, 0, 0, amqp_empty_table);
+		if (perf_rpc_ok(c->conn, "basic.consume") != 0)
+			return (-1);
+	}
+	c->fd = perf_conn_fd(c->conn);
+	perf_reader_init(&c->rd, c->fd, (size_t)amqp_get_frame_max(c->conn));
+	return (0);
+}
+
+/* Start a consumer's thread. */
+static int
+perf_cons_start_thread(struct perf_run *run, struct perf_cons *c)
+{
+	if (pthread_create(&c->thread, NULL, run->o->rmq ?
+	    perf_cons_lib_main : perf_cons_raw_main, c) != 0) {
+		perf_fail("pthread_create: %s", strerror(errno));
+		return (-1);
+	}
+	c->started = 1;
+	return (0);
+}
+
+/* Join a consumer's thread and close its connection. */
+static void
+perf_cons_finish(struct perf_run *run, struct perf_cons *c)
+{
+	if (c->started)
+		pthread_join(c->thread, NULL);
+	c->started = 0;
+	if (c->conn != NULL) {
+		if (run->o->rmq)
+			perf_close_lib(c->conn);
+		else
+			perf_close_raw(c->conn, &c->rd);
+		c->conn = NULL;
+	}
+	perf_reader_free(&c->rd);
+}
+
+/* A confirm (or, with nack, a refusal) of tag, or of every tag up to it. */
+static void
+perf_pub_confirm(struct perf_pub *pb, uint64_t tag, int multiple, int nack)
+{
+	uint64_t	 now = perf_now(), t, n = 0;
+
+	if (tag >= pb->next_tag) {
+		perf_fail("publisher %d: confirm of tag %" PRIu64
+		    " never published", pb->id, tag);
+		return;
+	}
+	if (multiple) {
+		for (t = pb->low; t <= tag; t++) {
+			if (!pb->ring_done[t & pb->ring_mask]) {
+				perf_hist_add(&pb->clat,
+				    now - pb->ring_ts[t & pb->ring_mask]);
+				n++;
+			}
+			pb->ring_done[t & pb->ring_mask] = 0;
+		}
+		if (tag >= pb->low)
+			pb->low = tag + 1;
+	} else if (tag >= pb->low && !pb->ring_done[tag & pb->ring_mask]) {
+		perf_hist_add(&pb->clat, now - pb->ring_ts[tag & pb->ring_mask]);
+		pb->ring_done[tag & pb->ring_mask] = 1;
+		n++;
+	}
+	while (pb->low < pb->next_tag && pb->ring_done[pb->low & pb->ring_mask])
+		pb->ring_done[pb->low++ & pb->ring_mask] = 0;
+	if (nack)
+		atomic_fetch_add_explicit(&pb->nacked, n, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&pb->confirmed, n,
+		    memory_order_relaxed);
+	if (n > 0)
+		pb->t_end = now;
+}
+
+/* A frame coming back to a publisher read by hand: confirms, returns,
+ * flow control and closes. */
+static int
+perf_pub_frame(void *arg, const struct perf_frame *f)
+{
+	struct perf_pub	*pb = arg;
+	char		 text[300];
+	uint32_t	 id;
+
+	if (f->type != AMQP_FRAME_METHOD || f->n < 4)
+		return (0);
+	id = perf_get32(f->p);
+	switch (id) {
+	case AMQP_BASIC_ACK:
+	case AMQP_BASIC_NACK:
+		if (f->n < 13) {
+			perf_fail("publisher %d: short basic.ack", pb->id);
+			return (-1);
+		}
+		perf_pub_confirm(pb, perf_get64(f->p + 4), f->p[12] & 1,
+		    id == AMQP_BASIC_NACK);
+		return (0);
+	case AMQP_BASIC_RETURN:
+		pb->returned++;
+		return (0);
+	case AMQP_CHANNEL_CLOSE:
+	case AMQP_CONNECTION_CLOSE:
+		perf_close_text(f->p, f->n, text, sizeof text);
+		perf_fail("publisher %d: broker closed the %s: %s", pb->id,
+		    id == AMQP_CHANNEL_CLOSE ? "channel" : "connection", text);
+		return (-1);
+	case AMQP_CONNECTION_CLOSE_OK:
+		pb->closed = 1;
+		return (0);
+	}
+	return (0);
+}
+
+/* Confirms and closes read by rabbitmq-c; wait up to us microseconds for
+ * the first frame, then take what is already there.  -1 on error. */
+static int
+perf_pub_lib_poll(struct perf_pub *pb, long us)
+{
+	struct timeval		 tv = { us / 1000000, us % 1000000 };
+	amqp_frame_t		 f;
+	amqp_basic_ack_t	*a;
+	amqp_basic_nack_t	*na;
+	amqp_channel_close_t	*cc;
+	int			 st;
+
+	for (;;) {
+		st = amqp_simple_wait_frame_noblock(pb->conn, &f, &tv);
+		if (st == AMQP_STATUS_TIMEOUT)
+			return (0);
+		if (st != AMQP_STATUS_OK) {
+			perf_fail("publisher %d: %s", pb->id,
+			    amqp_error_string2(st));
+			return (-1);
+		}
+		tv.tv_sec = tv.tv_usec = 0;
+		if (f.frame_type != AMQP_FRAME_METHOD)
+			continue;
+		switch (f.payload.method.id) {
+		case AMQP_BASIC_ACK_METHOD:
+			a = f.payload.method.decoded;
+			perf_pub_confirm(pb, a->delivery_tag, a->multiple, 0);
+			break;
+		case AMQP_BASIC_NACK_METHOD:
+			na = f.payload.method.decoded;
+			perf_pub_confirm(pb, na->delivery_tag, na->multiple, 1);
+			break;
+		case AMQP_BASIC_RETURN_METHOD:
+			pb->returned++;
+			break;
+		case AMQP_CHANNEL_CLOSE_METHOD:
+		case AMQP_CONNECTION_CLOSE_METHOD:
+			cc = f.payload.method.decoded;
+			perf_fail("publisher %d: broker closed: %u %.*s", pb->id,
+			    cc->reply_code, (int)cc->reply_text.len,
+			    (char *)cc->reply_text.bytes);
+			return (-1);
+		}
+		if (!amqp_data_in_buffer(pb->conn))
+			amqp_maybe_release_buffers(pb->conn);
+	}
+}
+
+/* Wait for confirms (or anything) for up to 100 ms. */
+static int
+perf_pub_wait(struct perf_pub *pb)
+{
+	struct pollfd	 pfd;
+
+	if (pb->run->o->rmq)
+		return (perf_pub_lib_poll(pb, 100000));
+	pfd.fd = pb->fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 100) <= 0)
+		return (0);
+	return (perf_reader_pump(&pb->rd, perf_pub_frame, pb) < 0 ? -1 : 0);
+}
+
+/* The routing key of message seq. */
+static const char *
+perf_pub_key(const struct perf_run *run, uint64_t seq)
+{
+	if (run->routing_key != NULL)
+		return (run->routing_key);
+	return (run->keys[seq % (uint64_t)run->nkeys]);
+}
+
+/* Send n messages from seq on, stamped now: one write of hand-encoded
+ * frames, or n amqp_basic_publish calls with --client rmq. */
+static int
+perf_pub_send(struct perf_pub *pb, uint64_t seq, size_t n, uint64_t now)
+{
+	struct perf_run		*run = pb->run;
+	const struct perf_tmpl	*t;
+	amqp_basic_properties_t	 props;
+	amqp_bytes_t		 body;
+	size_t			 i, len = 0;
+	int			 st;
+
+	for (i = 0; i < n && run->confirm; i++)
+		pb->ring_ts[(pb->next_tag + i) & pb->ring_mask] = now;
+	if (run->o->rmq) {
+		memset(&props, 0, sizeof props);
+		if (run->persistent) {
+			props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+			props.delivery_mode = 2;
+		}
+		body.bytes = pb->buf;
+		body.len = run->o->size;
+		for (i = 0; i < n; i++) {
+			perf_stamp(pb->buf, (unsigned)pb->id, seq + i, now);
+			st = amqp_basic_publish(pb->conn, 1,
+			    amqp_cstring_bytes(run->exchange),
+			    amqp_cstring_bytes(perf_pub_key(run, seq + i)),
+			    0, 0, &props, body);
+			if (st != AMQP_STATUS_OK) {
+				perf_fail("publisher %d: basic.publish: %s",
+				    pb->id, amqp_error_string2(st));
+				return (-1);
+			}
+		}
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		t = &run->tmpls[run->ntmpls == 1 ? 0 :
+		    (seq + i) % (uint64_t)run->ntmpls];
+		if (run->ntmpls != 1)
+			memcpy(pb->buf + len, t->bytes, t->len);
+		perf_stamp(pb->buf + len + t->body_off, (unsigned)pb->id,
+		    seq + i, now);
+		len += t->len;
+	}
+	if (perf_write_all(pb->fd, pb->buf, len, &pb->rd, perf_pub_frame,
+	    pb) != 0) {
+		if (!atomic_load(&perf_abort))
+			perf_fail("publisher %d: write: %s", pb->id,
+			    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Publisher thread: send batches until the quota, the deadline or a stop;
+ * in confirm mode keep at most --window unconfirmed, then wait for the
+ * last confirm.  With --rate, bursts are paced by clock_nanosleep. */
+static void *
+perf_pub_main(void *arg)
+{
+	struct perf_pub		*pb = arg;
+	struct perf_run		*run = pb->run;
+	const struct perf_opts	*o = run->o;
+	struct timespec		 ts;
+	uint64_t		 seq = 0, now, next = 0, interval = 0, avail;
+	uint64_t		 n, last_low, idle_since;
+	int			 paced = o->rate > 0;
+
+	if (paced) {
+		interval = (uint64_t)((double)o->burst * 1e9 /
+		    (o->rate / run->np));
+		next = perf_now() + interval * (uint64_t)pb->id /
+		    (uint64_t)run->np;
+	}
+	while (!atomic_load_explicit(&perf_abort, memory_order_relaxed) &&
+	    !atomic_load_explicit(&run->pub_stop, memory_order_relaxed)) {
+		n = paced ? (uint64_t)o->burst : (uint64_t)run->batch;
+		if (pb->quota != 0) {
+			if (seq >= pb->quota)
+				break;
+			if (n > pb->quota - seq)
+				n = pb->quota - seq;
+		}
+		if (run->confirm) {
+			avail = (uint64_t)o->window - (pb->next_tag - pb->low);
+			if (avail == 0) {
+				if (perf_pub_wait(pb) != 0)
+					break;
+				continue;
+			}
+			if (n > avail)
+				n = avail;
+		}
+		now = perf_now();
+		if (paced) {
+			if (now < next) {
+				ts.tv_sec = (time_t)(next / 1000000000u);
+				ts.tv_nsec = (long)(next % 1000000000u);
+				while (clock_nanosleep(CLOCK_MONOTONIC,
+				    TIMER_ABSTIME, &ts, NULL) == EINTR)
+					;
+				now = perf_now();
+			} else if (now > next + interval)
+				pb->late++;
+			next += interval;
+			if (now > next + UINT64_C(1000000000))
+				next = now;	/* a second behind: give up */
+		}
+		if (run->deadline != 0 && now >= run->deadline)
+			break;
+		if (pb->t_first == 0)
+			pb->t_first = now;
+		if (perf_pub_send(pb, seq, (size_t)n, now) != 0)
+			break;
+		seq += n;
+		pb->next_tag += n;
+		atomic_store_explicit(&pb->sent, seq, memory_order_relaxed);
+		if (!run->confirm)
+			pb->t_end = perf_now();
+		if (o->rmq ? (run->confirm && perf_pub_lib_poll(pb, 0) != 0) :
+		    perf_reader_pump(&pb->rd, perf_pub_frame, pb) < 0)
+			break;
+	}
+
+	/* The last confirms; give up when none comes for --timeout. */
+	last_low = pb->low;
+	idle_since = perf_now();
+	while (run->confirm && pb->low < pb->next_tag &&
+	    !atomic_load(&perf_abort)) {
+		if (perf_pub_wait(pb) != 0)
+			break;
+		if (pb->low != last_low) {
+			last_low = pb->low;
+			idle_since = perf_now();
+		} else if (perf_now() - idle_since >
+		    (uint64_t)(o->timeout * 1e9)) {
+			perf_fail("publisher %d: %" PRIu64 " confirms missing "
+			    "after %.0f s", pb->id, pb->next_tag - pb->low,
+			    o->timeout);
+			break;
+		}
+	}
+	if (o->rmq)
+		perf_close_lib(pb->conn);
+	else
+		perf_close_raw(pb->conn, &pb->rd);
+	pb->conn = NULL;
+	return (NULL);
+}
+
+/* Connect a publisher (confirm.select in confirm mode) and make its
+ * batch buffer; with a single template the copies are made once. */
+static int
+perf_pub_setup(struct perf_run *run, struct perf_pub *pb, int id)
+{
+	const struct perf_opts	*o = run->o;
+	size_t			 maxlen = 0, nmsg, i, ring;
+	int			 k;
+
+	pb->run = run;
+	pb->id = id;
+	pb->next_tag = pb->low = 1;
+	if ((pb->conn = perf_connect(o, run->frame_max)) == NULL)
+		return (-1);
+	if (run->confirm) {
+		amqp_confirm_select(pb->conn, 1);
+		if (perf_rpc_ok(pb->conn, "confirm.select") != 0)
+			return (-1);
+		for (ring = 1; ring < (size_t)o->window; ring <<= 1)
+			;
+		pb->ring_mask = ring - 1;
+		pb->ring_ts = perf_calloc(ring, sizeof *pb->ring_ts);
+		pb->ring_done = perf_calloc(ring, 1);
+	}
+	pb->fd = perf_conn_fd(pb->conn);
+	perf_reader_init(&pb->rd, pb->fd, (size_t)run->frame_max);
+	if (o->rmq) {
+		pb->buf = perf_calloc(1, o->size);
+		memset(pb->buf, 'x', o->size);
+		return (0);
+	}
+	for (k = 0; k < run->ntmpls; k++)
+		if (run->tmpls[k].len > maxlen)
+			maxlen = run->tmpls[k].len;
+	nmsg = (size_t)(run->batch > o->burst ? run->batch : o->burst);
+	pb->bufcap = nmsg * maxlen;
+	pb->buf = perf_calloc(1, pb->bufcap);
+	if (run->ntmpls == 1)
+		for (i = 0; i < nmsg; i++)
+			memcpy(pb->buf + i * maxlen, run->tmpls[0].bytes,
+			    maxlen);
+	return (0);
+}
+
+/* Free what a publisher holds after its thread ended. */
+static void
+perf_pub_free(struct perf_pub *pb)
+{
+	if (pb->conn != NULL)
+		amqp_destroy_connection(pb->conn);
+	pb->conn = NULL;
+	perf_reader_free(&pb->rd);
+	free(pb->buf);
+	free(pb->ring_ts);
+	free(pb->ring_done);
+	pb->buf = NULL;
+	pb->ring_ts = NULL;
+	pb->ring_done = NULL;
+}
