@@ -127,6 +127,39 @@ args_queue_validate(const struct field_table *t, const char **key,
 			return (-1);
 		}
 	}
+	if (table_find(t, "x-queue-type", &v)) {
+		*key = "x-queue-type";
+		if (v.type != 'S') {
+			snprintf(why, len, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+			return (-1);
+		}
+		/* Warren differs: only classic queues exist so far. */
+		if (!args_str_is(&v, "classic")) {
+			snprintf(why, len, "queue type '%.*s' is not supported "
+			    "by Warren (only 'classic')", (int)(v.v.s.len > 64 ?
+			    64 : v.v.s.len), (const char *)v.v.s.p);
+			return (-1);
+		}
+	}
+	if (table_find(t, "x-dead-letter-exchange", &v) && v.type != 'S') {
+		*key = "x-dead-letter-exchange";
+		snprintf(why, len, "{unacceptable_type,%s}",
+		    args_type_name(v.type));
+		return (-1);
+	}
+	if (table_find(t, "x-dead-letter-routing-key", &v) && v.type != 'S') {
+		*key = "x-dead-letter-routing-key";
+		snprintf(why, len, "{unacceptable_type,%s}",
+		    args_type_name(v.type));
+		return (-1);
+	}
+	if (table_find(t, "x-single-active-consumer", &v) && v.type != 't') {
+		*key = "x-single-active-consumer";
+		snprintf(why, len, "{unacceptable_type,%s}",
+		    args_type_name(v.type));
+		return (-1);
+	}
 	if (table_find(t, "x-overflow", &v)) {
 		*key = "x-overflow";
 		if (v.type != 'S') {

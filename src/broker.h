@@ -74,6 +74,7 @@ struct broker {
 	unsigned		 nconns;
 	uint64_t		 next_conn_id;
 	uint32_t		 route_gen;	/* stamps routing walks */
+	uint32_t		 route_qgen;	/* the message being routed */
 	char			*data_dir;	/* owned */
 	struct listener		*listeners;	/* owned list */
 	struct event		*sig_term, *sig_int, *sig_pipe;

@@ -28,6 +28,10 @@
 
 static struct route_result channel_rr;	/* scratch: one routing at a time */
 
+#define SETTLE_ACK	0
+#define SETTLE_REQUEUE	1
+#define SETTLE_REJECT	2
+
 /* Channels with replies waiting for a store commit. */
 static TAILQ_HEAD(, channel) channel_store_waiters =
     TAILQ_HEAD_INITIALIZER(channel_store_waiters);
@@ -39,8 +43,10 @@ static void	channel_confirm_release(struct channel *, uint64_t);
 static void	channel_shutdown(struct channel *);
 static void	channel_consumer_free(struct channel *, struct consumer *);
 static void	channel_send_content(struct channel *, const struct message *);
-static uint64_t	channel_ua_add(struct channel *, struct message *,
-		    struct queue *, struct consumer *, uint64_t);
+static void	channel_send_entry(struct channel *, struct queue *,
+		    struct qentry *);
+static uint64_t	channel_ua_add(struct channel *, struct qentry *,
+		    struct queue *, struct consumer *);
 static struct delivery *channel_ua_find(struct channel *, uint64_t);
 static void	channel_ua_trim(struct channel *);
 static void	channel_settle(struct channel *, struct delivery *, int);
@@ -261,8 +267,8 @@ channel_send_content(struct channel *ch, const struct message *m)
 
 /* Make room for and record an unacked delivery; returns its tag. */
 static uint64_t
-channel_ua_add(struct channel *ch, struct message *m, struct queue *q,
-    struct consumer *c, uint64_t seq)
+channel_ua_add(struct channel *ch, struct qentry *e, struct queue *q,
+    struct consumer *c)
 {
 	struct delivery	*ring, *d;
 	uint64_t	 tag = ++ch->next_tag;
@@ -292,10 +298,9 @@ channel_ua_add(struct channel *ch, struct message *m, struct queue *q,
 		ch->ua_len++;
 	}
 	d = &ch->ua[(ch->ua_head + need - 1) % ch->ua_cap];
-	d->msg = m;
+	d->e = *e;
 	d->q = queue_ref(q);
 	d->c = c;
-	d->seq = seq;
 	ch->nunacked++;
 	if (c != NULL)
 		c->unacked++;
@@ -311,14 +316,14 @@ channel_ua_find(struct channel *ch, uint64_t tag)
 	if (tag < ch->ua_base || tag - ch->ua_base >= ch->ua_len)
 		return (NULL);
 	d = &ch->ua[(ch->ua_head + (size_t)(tag - ch->ua_base)) % ch->ua_cap];
-	return (d->msg != NULL ? d : NULL);
+	return (d->e.msg != NULL ? d : NULL);
 }
 
 /* Drop settled slots from the front of the ring. */
 static void
 channel_ua_trim(struct channel *ch)
 {
-	while (ch->ua_len > 0 && ch->ua[ch->ua_head].msg == NULL) {
+	while (ch->ua_len > 0 && ch->ua[ch->ua_head].e.msg == NULL) {
 		ch->ua_head = (ch->ua_head + 1) % ch->ua_cap;
 		ch->ua_base++;
 		ch->ua_len--;
@@ -326,11 +331,11 @@ channel_ua_trim(struct channel *ch)
 }
 
 /*
- * Settle one delivery: ack drops it, requeue puts it back at its queue's
- * head, reject without requeue drops it (dead-lettering comes later).
+ * Settle one delivery: an ack drops it, a requeue puts it back at its
+ * queue's head, a reject without requeue dead-letters or drops it.
  */
 static void
-channel_settle(struct channel *ch, struct delivery *d, int requeue)
+channel_settle(struct channel *ch, struct delivery *d, int how)
 {
 	struct queue	*q = d->q;
 
@@ -338,21 +343,57 @@ channel_settle(struct channel *ch, struct delivery *d, int requeue)
 		d->c->unacked--;
 	ch->nunacked--;
 	queue_settled(q);
-	if (requeue)
-		queue_requeue(q, d->msg, d->seq);
-	else {
-		queue_forget(q, d->msg, d->seq);
-		message_unref(&d->msg);
+	switch (how) {
+	case SETTLE_REQUEUE:
+		queue_requeue(q, &d->e);
+		break;
+	case SETTLE_REJECT:
+		queue_reject(q, &d->e);
+		break;
+	default:
+		queue_forget(q, d->e.msg, d->e.seq);
+		message_unref(&d->e.msg);
+		break;
 	}
-	d->msg = NULL;
+	d->e.msg = NULL;
 	d->c = NULL;
 	queue_unref(&d->q);
+}
+
+/* Remember a queue to dispatch once settling is over (each once). */
+static void
+channel_qs_add(struct queue ***qs, size_t *nq, size_t *cap, struct queue *q)
+{
+	size_t	i;
+
+	for (i = *nq; i-- > 0 && i + 8 >= *nq;)
+		if ((*qs)[i] == q)
+			return;
+	if (*nq == *cap) {
+		*cap = *cap == 0 ? 4 : *cap * 2;
+		*qs = xreallocarray(*qs, *cap, sizeof **qs);
+	}
+	(*qs)[(*nq)++] = queue_ref(q);
+}
+
+/* Dispatch the queues settling gave messages back to. */
+static void
+channel_qs_dispatch(struct queue **qs, size_t nq)
+{
+	size_t	i;
+
+	for (i = 0; i < nq; i++) {
+		queue_dispatch(qs[i]);
+		queue_unref(&qs[i]);
+	}
+	free(qs);
 }
 
 /*
  * basic.ack, basic.nack and basic.reject.  Tag 0 with multiple means every
  * outstanding delivery.  Requeued messages go back newest first so that
- * their queue keeps the original order.
+ * their queue keeps the original order; rejected ones are dead-lettered
+ * oldest first.
  */
 static int
 channel_ack(struct channel *ch, uint64_t tag, int multiple, int requeue,
@@ -360,7 +401,8 @@ channel_ack(struct channel *ch, uint64_t tag, int multiple, int requeue,
 {
 	struct delivery	*d;
 	struct queue	**qs = NULL;
-	size_t		 nq = 0, i, first, last;
+	size_t		 nq = 0, qcap = 0, i, n, first, last;
+	int		 how;
 
 	if (multiple && tag == 0) {
 		if (ch->ua_len == 0)
@@ -369,24 +411,20 @@ channel_ack(struct channel *ch, uint64_t tag, int multiple, int requeue,
 	} else if (channel_ua_find(ch, tag) == NULL)
 		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
 		    "unknown delivery tag %llu", (unsigned long long)tag));
+	how = ack ? SETTLE_ACK : requeue ? SETTLE_REQUEUE : SETTLE_REJECT;
 	first = multiple ? 0 : (size_t)(tag - ch->ua_base);
 	last = (size_t)(tag - ch->ua_base);
-	for (i = last + 1; i-- > first;) {
+	for (n = 0; n <= last - first; n++) {
+		i = how == SETTLE_REQUEUE ? last - n : first + n;
 		d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
-		if (d->msg == NULL)
+		if (d->e.msg == NULL)
 			continue;
-		if (requeue && !ack) {
-			qs = xreallocarray(qs, nq + 1, sizeof *qs);
-			qs[nq++] = queue_ref(d->q);
-		}
-		channel_settle(ch, d, requeue && !ack);
+		if (how == SETTLE_REQUEUE)
+			channel_qs_add(&qs, &nq, &qcap, d->q);
+		channel_settle(ch, d, how);
 	}
 	channel_ua_trim(ch);
-	for (i = 0; i < nq; i++) {
-		queue_dispatch(qs[i]);
-		queue_unref(&qs[i]);
-	}
-	free(qs);
+	channel_qs_dispatch(qs, nq);
 	channel_kick(ch);
 	return (0);
 }
@@ -397,23 +435,18 @@ channel_requeue_all(struct channel *ch)
 {
 	struct delivery	*d;
 	struct queue	**qs = NULL;
-	size_t		 nq = 0, i;
+	size_t		 nq = 0, qcap = 0, i;
 
 	for (i = ch->ua_len; i-- > 0;) {
 		d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
-		if (d->msg == NULL)
+		if (d->e.msg == NULL)
 			continue;
-		qs = xreallocarray(qs, nq + 1, sizeof *qs);
-		qs[nq++] = queue_ref(d->q);
-		channel_settle(ch, d, 1);
+		channel_qs_add(&qs, &nq, &qcap, d->q);
+		channel_settle(ch, d, SETTLE_REQUEUE);
 	}
 	ch->ua_len = 0;
 	ch->ua_head = 0;
-	for (i = 0; i < nq; i++) {
-		queue_dispatch(qs[i]);
-		queue_unref(&qs[i]);
-	}
-	free(qs);
+	channel_qs_dispatch(qs, nq);
 }
 
 /* Credit came back: let the queues of this channel's consumers deliver. */
@@ -440,15 +473,52 @@ consumer_deliver(struct consumer *c, struct qentry *e)
 		bd.delivery_tag = ++ch->next_tag;
 		queue_forget(c->q, m, e->seq);
 	} else
-		bd.delivery_tag = channel_ua_add(ch, m, c->q, c, e->seq);
+		bd.delivery_tag = channel_ua_add(ch, e, c->q, c);
 	shortstr_setn(&bd.consumer_tag, c->tag, c->taglen);
 	bd.redelivered = e->redelivered != 0;
 	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
 	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
 	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
-	channel_send_content(ch, m);
+	channel_send_entry(ch, c->q, e);
 	if (c->no_ack)
 		message_unref(&m);
+}
+
+/* Keep the headers, adding x-delivery-count (*arg). */
+static void
+channel_dcount_cb(const struct field_table *old, struct evbuffer *out,
+    void *arg)
+{
+	struct table_iter	it;
+	struct shortstr		key;
+	struct field_value	v;
+
+	table_iter_init(&it, old);
+	while (table_next(&it, &key, &v))
+		if (strcmp(key.s, "x-delivery-count") != 0)
+			table_add_value(out, key.s, &v);
+	table_add_int(out, "x-delivery-count", *(int64_t *)arg);
+}
+
+/*
+ * The content of a delivered entry.  Queues with x-delivery-limit show
+ * consumers how often a message was delivered before, as quorum queues do:
+ * such redeliveries carry an x-delivery-count header.
+ */
+static void
+channel_send_entry(struct channel *ch, struct queue *q, struct qentry *e)
+{
+	struct message	*n;
+	int64_t		 count = e->dcount;
+
+	if (q->delivery_limit < 0 || e->dcount == 0) {
+		channel_send_content(ch, e->msg);
+		return;
+	}
+	n = message_rewrite(e->msg, NULL, 0, NULL, 0, channel_dcount_cb,
+	    &count, 0);
+	channel_send_content(ch, n);
+	message_unref(&n);
 }
 
 /* Queue the channel for one basic.ack covering this read batch. */
@@ -751,6 +821,8 @@ channel_content(struct channel *ch, const struct frame *f,
 			m->headers.p = m->props + (props.headers.p - h->props);
 			m->headers.len = props.headers.len;
 		}
+		if (props.flags & AMQP_BASIC_EXPIRATION_FLAG)
+			m->expiration = strtoll(props.expiration.s, NULL, 10);
 		ch->msg = m;
 		if (h->body_size == 0)
 			return (channel_publish_done(ch));
@@ -1029,6 +1101,7 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 			TAILQ_INSERT_TAIL(&c->exclusive, q, owner_entry);
 	}
 	ch->last_queue = a->queue;
+	queue_touch(q);
 	if (!a->nowait) {
 		ok.queue = a->queue;
 		ok.message_count = (uint32_t)q->count;
@@ -1148,6 +1221,8 @@ channel_basic_consume(struct channel *ch, struct basic_consume *a)
 	struct consumer		*c, *o;
 	struct queue		*q;
 	struct basic_consume_ok	 ok;
+	struct field_value	 fv;
+	int64_t			 prio;
 	int			 rc;
 
 	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
@@ -1176,6 +1251,9 @@ channel_basic_consume(struct channel *ch, struct basic_consume *a)
 	c->no_ack = a->no_ack;
 	c->exclusive = a->exclusive;
 	c->prefetch = ch->prefetch;
+	if (table_find(&a->arguments, "x-priority", &fv) &&
+	    field_value_int(&fv, &prio) == 0)
+		c->priority = (int32_t)prio;
 	HASH_ADD(hh, ch->consumers, tag, c->taglen, c);
 	ch->nconsumers++;
 	queue_consumer_add(q, c);
@@ -1225,12 +1303,13 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 	}
 	if (QUEUE_PERSISTED(q, e.msg))
 		store_delivered(q, e.seq);
+	queue_touch(q);
 	if (a->no_ack) {
 		ok.delivery_tag = ++ch->next_tag;
 		queue_forget(q, e.msg, e.seq);
 	} else {
 		q->unacked++;
-		ok.delivery_tag = channel_ua_add(ch, e.msg, q, NULL, e.seq);
+		ok.delivery_tag = channel_ua_add(ch, &e, q, NULL);
 	}
 	ok.redelivered = e.redelivered;
 	shortstr_setn(&ok.exchange, e.msg->exchange, e.msg->exchange_len);
@@ -1238,7 +1317,7 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 	    e.msg->routing_key_len);
 	ok.message_count = (uint32_t)q->count;
 	connection_send(ch->conn, ch->id, AMQP_BASIC_GET_OK, &ok);
-	channel_send_content(ch, e.msg);
+	channel_send_entry(ch, q, &e);
 	if (a->no_ack)
 		message_unref(&e.msg);
 	return (0);

@@ -12,7 +12,7 @@
 
 #include "method.h"
 
-struct qentry;
+#include "queue.h"
 
 struct connection;
 struct consumer;
@@ -21,10 +21,10 @@ struct queue;
 
 /* A message delivered and not yet settled. */
 struct delivery {
-	struct message		*msg;		/* holds a reference; NULL: hole */
+	struct qentry		 e;		/* e.msg holds a reference;
+						   NULL: a hole in the ring */
 	struct queue		*q;		/* holds a reference */
 	struct consumer		*c;		/* borrowed; NULL once cancelled */
-	uint64_t		 seq;		/* position in q */
 };
 
 /* A reply that waits for a store batch: confirms, tx.commit-ok. */

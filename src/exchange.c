@@ -19,7 +19,8 @@
 
 struct route_walk {
 	struct route_result	*rr;
-	uint32_t		 gen;
+	uint32_t		 gen;		/* queues: once per message */
+	uint32_t		 xgen;		/* exchanges: once per key */
 	int			 depth;
 	const char		*key;
 	size_t			 keylen;
@@ -235,7 +236,7 @@ exchange_route_emit_cb(struct binding *b, void *arg)
 			b->queue->route_gen = w->gen;
 			route_result_add(w->rr, b->queue);
 		}
-	} else if (b->dest_x->route_gen != w->gen &&
+	} else if (b->dest_x->route_gen != w->xgen &&
 	    w->depth < EXCHANGE_MAX_DEPTH) {
 		w->depth++;
 		exchange_route_into(b->dest_x, w);
@@ -251,12 +252,17 @@ exchange_route_into(struct exchange *x, struct route_walk *w)
 	struct exchange	*ae;
 	size_t		 before = w->rr->n;
 	int		 depth = 0;
+	char		 name[256];
 
 	for (;;) {
-		x->route_gen = w->gen;
+		x->route_gen = w->xgen;
 		if (x->name[0] == '\0') {
 			/* The default exchange binds every queue by name. */
-			q = vhost_queue_find(x->vhost, w->key);
+			if (w->keylen >= sizeof name)
+				return;
+			memcpy(name, w->key, w->keylen);
+			name[w->keylen] = '\0';
+			q = vhost_queue_find(x->vhost, name);
 			if (q != NULL && q->route_gen != w->gen) {
 				q->route_gen = w->gen;
 				route_result_add(w->rr, q);
@@ -268,7 +274,7 @@ exchange_route_into(struct exchange *x, struct route_walk *w)
 		    ++depth > EXCHANGE_MAX_DEPTH)
 			return;
 		ae = vhost_exchange_find(x->vhost, x->alternate);
-		if (ae == NULL || ae->route_gen == w->gen)
+		if (ae == NULL || ae->route_gen == w->xgen)
 			return;
 		x = ae;
 	}
@@ -285,7 +291,30 @@ exchange_route(struct exchange *x, const char *key, size_t keylen,
 	if (++broker->route_gen == 0)
 		broker->route_gen = 1;
 	w.rr = rr;
-	w.gen = broker->route_gen;
+	w.gen = w.xgen = broker->route_gen;
+	broker->route_qgen = w.gen;
+	w.depth = 0;
+	w.key = key;
+	w.keylen = keylen;
+	w.headers = headers;
+	exchange_route_into(x, &w);
+}
+
+/*
+ * Route the same message again with another key (CC, BCC): queues found
+ * by either routing are in rr once.
+ */
+void
+exchange_route_more(struct exchange *x, const char *key, size_t keylen,
+    const struct field_table *headers, struct route_result *rr)
+{
+	struct route_walk	w;
+
+	if (++broker->route_gen == 0)
+		broker->route_gen = 1;
+	w.rr = rr;
+	w.gen = broker->route_qgen;
+	w.xgen = broker->route_gen;
 	w.depth = 0;
 	w.key = key;
 	w.keylen = keylen;

@@ -110,6 +110,9 @@ void		 exchange_unbind_queue(struct queue *);
 /* Route a message: fills rr (cleared first) with its queues. */
 void		 exchange_route(struct exchange *, const char *, size_t,
 		    const struct field_table *, struct route_result *);
+/* Route again with another key (CC, BCC), adding to rr. */
+void		 exchange_route_more(struct exchange *, const char *, size_t,
+		    const struct field_table *, struct route_result *);
 void		 route_result_free(struct route_result *);
 
 #endif /* EXCHANGE_H */

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
+
 #include "broker.h"
 #include "message.h"
+#include "method.h"
 
 /*
  * Make a message: the exchange, routing key and property bytes are copied
@@ -42,9 +45,77 @@ message_new(const char *x, size_t xlen, const char *rk, size_t rklen,
 	p += props_len;
 	m->body = p;
 	m->body_size = body_size;
+	m->expiration = -1;
 	if (broker != NULL)
 		broker->msg_bytes += message_size(m);
 	return (m);
+}
+
+/* Read delivery mode, priority, expiration and headers from the props. */
+void
+message_parse_props(struct message *m)
+{
+	struct basic_props	props;
+	const char		*s;
+	int64_t			n = 0;
+
+	if (props_decode(m->props, m->props_len, &props) != 0)
+		return;
+	if (props.flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+		m->delivery_mode = props.delivery_mode;
+	if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
+		m->priority = props.priority;
+	if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
+		m->headers.p = props.headers.p;	/* points into m->props */
+		m->headers.len = props.headers.len;
+	}
+	if (props.flags & AMQP_BASIC_EXPIRATION_FLAG &&
+	    props.expiration.len > 0) {
+		for (s = props.expiration.s; *s >= '0' && *s <= '9'; s++)
+			n = n * 10 + (*s - '0');
+		if (*s == '\0')
+			m->expiration = n;
+	}
+}
+
+/* A copy of m with its headers rewritten (dead-lettering and the like). */
+struct message *
+message_rewrite(const struct message *m, const char *x, size_t xlen,
+    const char *rk, size_t rklen, message_headers_cb edit, void *arg,
+    int drop_expiration)
+{
+	struct basic_props	 props;
+	struct evbuffer		*hb, *pb;
+	struct message		*n;
+
+	memset(&props, 0, sizeof props);
+	(void)props_decode(m->props, m->props_len, &props);
+	hb = evbuffer_new();
+	pb = evbuffer_new();
+	edit(&m->headers, hb, arg);
+	props.headers.len = (uint32_t)evbuffer_get_length(hb);
+	props.headers.p = evbuffer_pullup(hb, -1);
+	if (props.headers.len > 0)
+		props.flags |= AMQP_BASIC_HEADERS_FLAG;
+	else
+		props.flags &= ~AMQP_BASIC_HEADERS_FLAG;
+	if (drop_expiration)
+		props.flags &= ~AMQP_BASIC_EXPIRATION_FLAG;
+	props_encode(pb, &props);
+	if (x == NULL) {
+		x = m->exchange;
+		xlen = m->exchange_len;
+		rk = m->routing_key;
+		rklen = m->routing_key_len;
+	}
+	n = message_new(x, xlen, rk, rklen, evbuffer_pullup(pb, -1),
+	    evbuffer_get_length(pb), m->body_size);
+	memcpy(n->body, m->body, m->body_size);
+	n->body_received = n->body_size;
+	message_parse_props(n);
+	evbuffer_free(hb);
+	evbuffer_free(pb);
+	return (n);
 }
 
 /* Take a reference. */

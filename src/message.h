@@ -18,6 +18,7 @@ struct message {
 	uint8_t			 routing_key_len;
 	uint8_t			 delivery_mode;
 	uint8_t			 priority;
+	int64_t			 expiration;	/* ms, the property; -1: none */
 	char			*exchange;	/* in this allocation */
 	char			*routing_key;	/* in this allocation */
 	uint8_t			*props;		/* raw, flags onward */
@@ -37,6 +38,18 @@ struct message	*message_new(const char *, size_t, const char *, size_t,
 		    const uint8_t *, size_t, uint64_t);
 struct message	*message_ref(struct message *);
 void		 message_unref(struct message **);
+/*
+ * A copy of m with new headers: edit(old headers, new table body, arg)
+ * appends the entries it wants.  Exchange and routing key are replaced
+ * when given (x non-NULL); the expiration property is dropped when asked.
+ */
+typedef void (*message_headers_cb)(const struct field_table *,
+    struct evbuffer *, void *);
+struct message	*message_rewrite(const struct message *, const char *,
+		    size_t, const char *, size_t, message_headers_cb, void *,
+		    int);
+/* Set the fields the broker reads from the property bytes. */
+void		 message_parse_props(struct message *);
 /* Bytes the message costs in memory. */
 size_t		 message_size(const struct message *);
 

@@ -438,7 +438,6 @@ static struct message *
 store_row_message(sqlite3_stmt *st, int col, uint64_t id)
 {
 	struct message		*m;
-	struct basic_props	 props;
 	const char		*x = (const char *)sqlite3_column_text(st, col);
 	const void		*rk = sqlite3_column_blob(st, col + 1);
 
@@ -451,14 +450,7 @@ store_row_message(sqlite3_stmt *st, int col, uint64_t id)
 		memcpy(m->body, sqlite3_column_blob(st, col + 3),
 		    m->body_size);
 	m->body_received = m->body_size;
-	if (props_decode(m->props, m->props_len, &props) == 0) {
-		m->delivery_mode = props.delivery_mode;
-		m->priority = props.priority;
-		if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
-			m->headers.p = props.headers.p;
-			m->headers.len = props.headers.len;
-		}
-	}
+	message_parse_props(m);
 	m->store_id = id;
 	return (m);
 }

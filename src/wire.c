@@ -814,6 +814,14 @@ table_add_table(struct evbuffer *b, const char *key,
 	table_add_value(b, key, &v);
 }
 
+/* Append one array element ('A' bodies hold values without keys). */
+void
+array_add_value(struct evbuffer *b, const struct field_value *v)
+{
+	if (wire_type_known(v->type))
+		wire_put_value(b, v);
+}
+
 /* Append key = any value; an unknown type appends nothing. */
 void
 table_add_value(struct evbuffer *b, const char *key,

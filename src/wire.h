@@ -129,6 +129,7 @@ void	table_add_bool(struct evbuffer *, const char *, int);
 void	table_add_int(struct evbuffer *, const char *, int64_t);	/* 'l' */
 void	table_add_table(struct evbuffer *, const char *,
 	    const struct field_table *);
+void	array_add_value(struct evbuffer *, const struct field_value *);
 void	table_add_value(struct evbuffer *, const char *,
 	    const struct field_value *);
 

@@ -197,6 +197,7 @@ struct perf_pub {
 	pthread_t	 thread;
 	int		 started;
 	int		 closed;
+	_Atomic int	 done;		/* the thread has finished */
 };
 
 /* One consumer connection, consuming from one or more queues. */
@@ -271,6 +272,7 @@ struct perf_run {
 	double		 queues_per_msg;
 	double		 bind_seconds;
 	int		 timed_out;
+	int		 declared;	/* something to clean up */
 };
 
 /* Scenario runners. */
@@ -1924,11 +1926,14 @@ perf_pub_main(void *arg)
 			break;
 		}
 	}
-	if (o->rmq)
+	if (pb->conn == NULL)
+		;	/* the loopback: the main thread closes the socket */
+	else if (o->rmq)
 		perf_close_lib(pb->conn);
 	else
 		perf_close_raw(pb->conn, &pb->rd);
 	pb->conn = NULL;
+	atomic_store(&pb->done, 1);
 	return (NULL);
 }
 
@@ -1990,4 +1995,1425 @@ perf_pub_free(struct perf_pub *pb)
 	pb->buf = NULL;
 	pb->ring_ts = NULL;
 	pb->ring_done = NULL;
+}
+
+/*
+ * Topic bindings.  Keys have three words a<0-99>.b<0-99>.c<0-9>; binding i
+ * goes to queue i % Q and is, by i % 100: 65 literal keys, 15 a.*.c,
+ * 10 *.b.c, 5 a.b.#, 4 #.b.c and 1 a.#, drawn from a fixed seed so both
+ * brokers get the same set.  The published keys are the first literal
+ * bindings' keys, so each matches at least one binding; how many bindings
+ * and queues each matches is computed here with a reference matcher.
+ */
+
+/* Cut a topic into words; return how many (at most max). */
+static int
+perf_topic_words(const char *s, const char **w, size_t *wl, int max)
+{
+	int		 n = 0;
+	const char	*e;
+
+	for (;;) {
+		if (n == max)
+			return (n);
+		e = strchr(s, '.');
+		w[n] = s;
+		wl[n] = e != NULL ? (size_t)(e - s) : strlen(s);
+		n++;
+		if (e == NULL)
+			return (n);
+		s = e + 1;
+	}
+}
+
+/* Reference matcher over words: * is one word, # zero or more. */
+static int
+perf_topic_match_words(const char **pw, const size_t *pl, int np,
+    const char **kw, const size_t *kl, int nk)
+{
+	int	 i;
+
+	if (np == 0)
+		return (nk == 0);
+	if (pl[0] == 1 && pw[0][0] == '#') {
+		for (i = 0; i <= nk; i++)
+			if (perf_topic_match_words(pw + 1, pl + 1, np - 1,
+			    kw + i, kl + i, nk - i))
+				return (1);
+		return (0);
+	}
+	if (nk == 0)
+		return (0);
+	if (!(pl[0] == 1 && pw[0][0] == '*') &&
+	    (pl[0] != kl[0] || memcmp(pw[0], kw[0], pl[0]) != 0))
+		return (0);
+	return (perf_topic_match_words(pw + 1, pl + 1, np - 1, kw + 1, kl + 1,
+	    nk - 1));
+}
+
+/* Does the binding pattern match the routing key? */
+static int
+perf_topic_match(const char *pattern, const char *key)
+{
+	const char	*pw[16], *kw[16];
+	size_t		 pl[16], kl[16];
+	int		 np, nk;
+
+	np = perf_topic_words(pattern, pw, pl, 16);
+	nk = perf_topic_words(key, kw, kl, 16);
+	return (perf_topic_match_words(pw, pl, np, kw, kl, nk));
+}
+
+/* FNV-1a of a pattern and its queue, for the duplicate check. */
+static uint64_t
+perf_topic_hash(const char *s, int q)
+{
+	uint64_t	 h = UINT64_C(14695981039346656037);
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * UINT64_C(1099511628211);
+	return ((h ^ (uint64_t)q) * UINT64_C(1099511628211));
+}
+
+/* Draw binding i's pattern of its kind. */
+static void
+perf_topic_pattern(char *buf, size_t len, int i, uint64_t *rng)
+{
+	int	 kind = i % 100;
+	int	 a = (int)(perf_rand(rng) % 100), b = (int)(perf_rand(rng) % 100);
+	int	 c = (int)(perf_rand(rng) % 10);
+
+	if (kind < 65)
+		snprintf(buf, len, "a%d.b%d.c%d", a, b, c);
+	else if (kind < 80)
+		snprintf(buf, len, "a%d.*.c%d", a, c);
+	else if (kind < 90)
+		snprintf(buf, len, "*.b%d.c%d", b, c);
+	else if (kind < 95)
+		snprintf(buf, len, "a%d.b%d.#", a, b);
+	else if (kind < 99)
+		snprintf(buf, len, "#.b%d.c%d", b, c);
+	else
+		snprintf(buf, len, "a%d.#", a);
+}
+
+/* Make the bindings (patterns[i] to queue i % nq), the published keys and
+ * which queues each key reaches.  Returns the patterns, owned. */
+static char (*
+perf_topic_plan(struct perf_run *run))[32]
+{
+	int		 n = run->o->bindings, i, k, q, tries, cnt, nqk;
+	char		(*pat)[32] = perf_calloc((size_t)n, sizeof *pat);
+	size_t		 hsize, h;
+	int		*table;
+	uint64_t	 rng = 42;
+	double		 sumb = 0, sumq = 0;
+
+	for (hsize = 1; hsize < (size_t)n * 4; hsize <<= 1)
+		;
+	table = perf_calloc(hsize, sizeof *table);
+	for (i = 0; i < n; i++) {
+		q = i % run->nq;
+		for (tries = 0;; tries++) {
+			/* A kind with few patterns may run out: use literals. */
+			perf_topic_pattern(pat[i], sizeof pat[i],
+			    tries < 64 ? i : 0, &rng);
+			h = perf_topic_hash(pat[i], q) & (hsize - 1);
+			while (table[h] != 0 &&
+			    (strcmp(pat[table[h] - 1], pat[i]) != 0 ||
+			    (table[h] - 1) % run->nq != q))
+				h = (h + 1) & (hsize - 1);
+			if (table[h] == 0) {
+				table[h] = i + 1;
+				break;
+			}
+		}
+	}
+	free(table);
+
+	run->keys = perf_calloc((size_t)run->o->keys, sizeof *run->keys);
+	for (i = 0, k = 0; i < n && k < run->o->keys; i++) {
+		if (strchr(pat[i], '*') != NULL || strchr(pat[i], '#') != NULL)
+			continue;
+		for (q = 0; q < k && strcmp(run->keys[q], pat[i]) != 0; q++)
+			;
+		if (q == k)
+			snprintf(run->keys[k++], sizeof run->keys[0], "%s",
+			    pat[i]);
+	}
+	run->nkeys = k;
+	run->key_match = perf_calloc((size_t)k * (size_t)run->nq, 1);
+	for (k = 0; k < run->nkeys; k++) {
+		cnt = 0;
+		for (i = 0; i < n; i++) {
+			if (perf_topic_match(pat[i], run->keys[k])) {
+				cnt++;
+				run->key_match[k * run->nq + i % run->nq] = 1;
+			}
+		}
+		for (q = 0, nqk = 0; q < run->nq; q++)
+			nqk += run->key_match[k * run->nq + q];
+		sumb += cnt;
+		sumq += nqk;
+	}
+	run->bindings_per_msg = run->nkeys ? sumb / run->nkeys : 0;
+	run->queues_per_msg = run->nkeys ? sumq / run->nkeys : 0;
+	return (pat);
+}
+
+/* Bind every pattern, PERF_BIND_WINDOW queue.bind at a time before
+ * reading their bind-oks. */
+static int
+perf_topic_bind(struct perf_run *run, amqp_connection_state_t ctl,
+    char (*pat)[32])
+{
+	amqp_queue_bind_t	 b;
+	amqp_method_t		 m;
+	uint64_t		 t0 = perf_now();
+	int			 n = run->o->bindings, i, j, end;
+
+	memset(&b, 0, sizeof b);
+	b.exchange = amqp_cstring_bytes(run->exchange);
+	b.arguments = amqp_empty_table;
+	for (i = 0; i < n; i = end) {
+		end = i + PERF_BIND_WINDOW < n ? i + PERF_BIND_WINDOW : n;
+		for (j = i; j < end; j++) {
+			b.queue = amqp_cstring_bytes(run->qnames[j % run->nq]);
+			b.routing_key = amqp_cstring_bytes(pat[j]);
+			if (amqp_send_method(ctl, 1, AMQP_QUEUE_BIND_METHOD,
+			    &b) != AMQP_STATUS_OK) {
+				perf_fail("queue.bind: send failed");
+				return (-1);
+			}
+		}
+		for (j = i; j < end; j++) {
+			if (amqp_simple_wait_method(ctl, 1,
+			    AMQP_QUEUE_BIND_OK_METHOD, &m) != AMQP_STATUS_OK) {
+				perf_fail("queue.bind %s: no bind-ok", pat[j]);
+				return (-1);
+			}
+		}
+		amqp_maybe_release_buffers(ctl);
+	}
+	run->bind_seconds = (double)(perf_now() - t0) / 1e9;
+	return (0);
+}
+
+/* Unique queue and exchange names for this run. */
+static void
+perf_names(struct perf_run *run)
+{
+	int	 q;
+
+	run->qnames = perf_calloc((size_t)run->nq, sizeof *run->qnames);
+	for (q = 0; q < run->nq; q++)
+		snprintf(run->qnames[q], sizeof run->qnames[q], "%s-q%d",
+		    run->prefix, q);
+	run->exchange[0] = '\0';
+	if (run->o->sc->bit & (S_FANOUT | S_TOPIC))
+		snprintf(run->exchange, sizeof run->exchange, "%s-x",
+		    run->prefix);
+}
+
+/* Declare the exchange, the queues and (fanout) their bindings. */
+static int
+perf_declare(struct perf_run *run, amqp_connection_state_t ctl)
+{
+	unsigned	 bit = run->o->sc->bit;
+	int		 q;
+
+	run->declared = 1;
+	if (run->exchange[0] != '\0') {
+		amqp_exchange_declare(ctl, 1, amqp_cstring_bytes(run->exchange),
+		    amqp_cstring_bytes(bit == S_FANOUT ? "fanout" : "topic"),
+		    0, 0, 0, 0, amqp_empty_table);
+		if (perf_rpc_ok(ctl, "exchange.declare") != 0)
+			return (-1);
+	}
+	for (q = 0; q < run->nq; q++) {
+		amqp_queue_declare(ctl, 1, amqp_cstring_bytes(run->qnames[q]),
+		    0, run->persistent, 0, 0, amqp_empty_table);
+		if (perf_rpc_ok(ctl, "queue.declare") != 0)
+			return (-1);
+		if (bit != S_FANOUT)
+			continue;
+		amqp_queue_bind(ctl, 1, amqp_cstring_bytes(run->qnames[q]),
+		    amqp_cstring_bytes(run->exchange), amqp_empty_bytes,
+		    amqp_empty_table);
+		if (perf_rpc_ok(ctl, "queue.bind") != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Delete what this run declared, on a fresh connection (the control one
+ * may be gone), tolerating what is already gone. */
+static void
+perf_cleanup(struct perf_run *run)
+{
+	amqp_connection_state_t	 conn;
+	amqp_rpc_reply_t	 r;
+	int			 q;
+
+	if (!run->declared)
+		return;
+	if ((conn = perf_connect(run->o, PERF_FRAME_MAX)) == NULL)
+		return;
+	for (q = 0; q <= run->nq; q++) {
+		if (q < run->nq)
+			amqp_queue_delete(conn, 1,
+			    amqp_cstring_bytes(run->qnames[q]), 0, 0);
+		else if (run->exchange[0] != '\0')
+			amqp_exchange_delete(conn, 1,
+			    amqp_cstring_bytes(run->exchange), 0);
+		else
+			break;
+		r = amqp_get_rpc_reply(conn);
+		if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+		    r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+			amqp_send_method(conn, 1, AMQP_CHANNEL_CLOSE_OK_METHOD,
+			    &(amqp_channel_close_ok_t){ 0 });
+			amqp_channel_open(conn, 1);
+		} else if (r.reply_type != AMQP_RESPONSE_NORMAL)
+			break;
+	}
+	perf_close_lib(conn);
+}
+
+/* Templates for every routing key, and the batch size they imply. */
+static void
+perf_make_tmpls(struct perf_run *run)
+{
+	const struct perf_opts	*o = run->o;
+	int			 k;
+
+	run->ntmpls = run->routing_key != NULL ? 1 : run->nkeys;
+	run->tmpls = perf_calloc((size_t)run->ntmpls, sizeof *run->tmpls);
+	for (k = 0; k < run->ntmpls; k++)
+		perf_tmpl_make(&run->tmpls[k], run->exchange,
+		    run->routing_key != NULL ? run->routing_key : run->keys[k],
+		    run->persistent, o->size, (size_t)run->frame_max);
+	run->batch = o->batch;
+	if (run->batch <= 0) {
+		run->batch = (int)(65536 / run->tmpls[0].len);
+		if (run->batch < 1)
+			run->batch = 1;
+		if (run->batch > 1024)
+			run->batch = 1024;
+	}
+}
+
+/* Streams, consumers and publishers, zeroed, for np and nq. */
+static void
+perf_alloc(struct perf_run *run)
+{
+	int	 i;
+
+	run->nstreams = (size_t)run->nq * (size_t)run->np;
+	run->streams = perf_calloc(run->nstreams, sizeof *run->streams);
+	run->cons = perf_calloc((size_t)run->nc, sizeof *run->cons);
+	for (i = 0; i < run->nc; i++)
+		perf_cons_init(run, &run->cons[i], i);
+	run->pubs = perf_calloc((size_t)run->np, sizeof *run->pubs);
+	for (i = 0; i < run->np; i++) {
+		run->pubs[i].run = run;
+		run->pubs[i].id = i;
+		run->pubs[i].fd = -1;
+		run->pubs[i].next_tag = run->pubs[i].low = 1;
+		if (run->o->count > 0)
+			run->pubs[i].quota = run->o->count /
+			    (uint64_t)run->np + ((uint64_t)i <
+			    run->o->count % (uint64_t)run->np);
+	}
+}
+
+/* Sums over publishers and consumers, for progress. */
+static void
+perf_sums(struct perf_run *run, uint64_t *sent, uint64_t *conf,
+    uint64_t *deliv)
+{
+	int	 i;
+
+	*sent = *conf = *deliv = 0;
+	for (i = 0; i < run->np; i++) {
+		*sent += atomic_load_explicit(&run->pubs[i].sent,
+		    memory_order_relaxed);
+		*conf += atomic_load_explicit(&run->pubs[i].confirmed,
+		    memory_order_relaxed);
+	}
+	for (i = 0; i < run->nc; i++)
+		*deliv += atomic_load_explicit(&run->cons[i].distinct,
+		    memory_order_relaxed);
+}
+
+/* One progress line on stderr, at most once a second. */
+static void
+perf_progress(struct perf_run *run, const char *phase, int force)
+{
+	static uint64_t	 last_t, last_s, last_d, last_c;
+	uint64_t	 now = perf_now(), s, c, d;
+	double		 dt;
+
+	if (run->o->quiet)
+		return;
+	if (last_t == 0 || now < last_t)
+		last_t = run->t_start;
+	if (!force && now - last_t < UINT64_C(1000000000))
+		return;
+	perf_sums(run, &s, &c, &d);
+	dt = (double)(now - last_t) / 1e9;
+	if (dt <= 0)
+		dt = 1;
+	fprintf(stderr, "warren-perf %s %s %5.1fs: sent %" PRIu64
+	    " (%.0f/s) delivered %" PRIu64 " (%.0f/s)", run->o->sc->name,
+	    phase, (double)(now - run->t_start) / 1e9, s,
+	    (double)(s - last_s) / dt, d, (double)(d - last_d) / dt);
+	if (run->confirm)
+		fprintf(stderr, " confirmed %" PRIu64 " (%.0f/s)", c,
+		    (double)(c - last_c) / dt);
+	fputc('\n', stderr);
+	last_t = now;
+	last_s = s;
+	last_d = d;
+	last_c = c;
+}
+
+/* What each stream should receive, from what each publisher sent. */
+static uint64_t
+perf_expect(struct perf_run *run)
+{
+	uint64_t	 total = 0, sent, per, rest, e;
+	int		 q, p, k;
+
+	for (q = 0; q < run->nq; q++) {
+		for (p = 0; p < run->np; p++) {
+			sent = atomic_load(&run->pubs[p].sent);
+			if (run->key_match == NULL)
+				e = sent;
+			else {
+				per = sent / (uint64_t)run->nkeys;
+				rest = sent % (uint64_t)run->nkeys;
+				for (k = 0, e = 0; k < run->nkeys; k++)
+					if (run->key_match[k * run->nq + q])
+						e += per + ((uint64_t)k < rest);
+			}
+			run->streams[q * run->np + p].expected = e;
+			total += e;
+		}
+	}
+	return (total);
+}
+
+/* Wait until the consumers have every expected message, or nothing new
+ * came for --timeout seconds, or an error. */
+static void
+perf_wait_deliveries(struct perf_run *run, uint64_t expected,
+    const char *phase)
+{
+	uint64_t	 s, c, d, last = UINT64_MAX, since = perf_now();
+
+	while (!atomic_load(&perf_abort)) {
+		perf_sums(run, &s, &c, &d);
+		if (d >= expected)
+			break;
+		if (d != last) {
+			last = d;
+			since = perf_now();
+		} else if (perf_now() - since >
+		    (uint64_t)(run->o->timeout * 1e9)) {
+			run->timed_out = 1;
+			perf_note(NULL, "%s: %" PRIu64 " of %" PRIu64
+			    " messages after waiting %.0f s", run->o->sc->name,
+			    d, expected, run->o->timeout);
+			break;
+		}
+		perf_progress(run, phase, 0);
+		perf_sleep_ms(10);
+	}
+}
+
+/* Start the threads, publish, wait for deliveries and stop the
+ * consumers: the part every message-flow scenario shares. */
+static void
+perf_drive(struct perf_run *run)
+{
+	uint64_t	 expected;
+	int		 i, done;
+
+	for (i = 0; i < run->nc && !atomic_load(&perf_abort); i++)
+		perf_cons_start_thread(run, &run->cons[i]);
+	run->t_start = perf_now();
+	if (run->o->count == 0)
+		run->deadline = run->t_start +
+		    (uint64_t)(run->o->duration * 1e9);
+	for (i = 0; i < run->np && !atomic_load(&perf_abort); i++) {
+		if (pthread_create(&run->pubs[i].thread, NULL, perf_pub_main,
+		    &run->pubs[i]) != 0)
+			perf_fail("pthread_create: %s", strerror(errno));
+		else
+			run->pubs[i].started = 1;
+	}
+	for (;;) {
+		for (i = 0, done = 0; i < run->np; i++)
+			done += !run->pubs[i].started ||
+			    atomic_load(&run->pubs[i].done);
+		if (done == run->np)
+			break;
+		if (perf_signalled)
+			atomic_store(&run->pub_stop, 1);
+		perf_progress(run, "publishing", 0);
+		perf_sleep_ms(10);
+	}
+	for (i = 0; i < run->np; i++)
+		if (run->pubs[i].started)
+			pthread_join(run->pubs[i].thread, NULL);
+	expected = perf_expect(run);
+	if (run->nc > 0)
+		perf_wait_deliveries(run, expected, "draining");
+	perf_progress(run, run->nc > 0 ? "done" : "published", 1);
+	atomic_store(&run->cons_stop, 1);
+}
+
+/* Totals over a run. */
+struct perf_totals {
+	uint64_t	 sent, confirmed, nacked, returned, late;
+	uint64_t	 delivered, distinct, dups, redelivered, reordered, bad;
+	uint64_t	 expected, lost, misrouted, bytes;
+	uint64_t	 t_first_pub, t_last_pub, t_last_conf;
+	uint64_t	 t_first_del, t_last_del;
+	struct perf_hist lat, clat;
+	uint64_t	*p_lost, *p_dups, *p_reord;	/* owned: by publisher */
+};
+
+/* Add everything up once the threads have ended. */
+static void
+perf_totals(struct perf_run *run, struct perf_totals *t)
+{
+	struct perf_pub		*pb;
+	struct perf_cons	*c;
+	struct perf_stream	*s;
+	uint64_t		 recv;
+	size_t			 si;
+	int			 i;
+
+	memset(t, 0, sizeof *t);
+	t->p_lost = perf_calloc((size_t)run->np, sizeof *t->p_lost);
+	t->p_dups = perf_calloc((size_t)run->np, sizeof *t->p_dups);
+	t->p_reord = perf_calloc((size_t)run->np, sizeof *t->p_reord);
+	for (i = 0; i < run->np; i++) {
+		pb = &run->pubs[i];
+		t->sent += atomic_load(&pb->sent);
+		t->confirmed += atomic_load(&pb->confirmed);
+		t->nacked += atomic_load(&pb->nacked);
+		t->returned += pb->returned;
+		t->late += pb->late;
+		if (pb->t_first != 0 &&
+		    (t->t_first_pub == 0 || pb->t_first < t->t_first_pub))
+			t->t_first_pub = pb->t_first;
+		if (pb->t_end > t->t_last_pub)
+			t->t_last_pub = pb->t_end;
+		perf_hist_merge(&t->clat, &pb->clat);
+	}
+	t->t_last_conf = t->t_last_pub;
+	for (i = 0; i < run->nc; i++) {
+		c = &run->cons[i];
+		t->delivered += atomic_load(&c->delivered);
+		t->distinct += atomic_load(&c->distinct);
+		t->dups += c->dups;
+		t->redelivered += c->redelivered;
+		t->reordered += c->reordered;
+		t->bad += c->bad;
+		t->bytes += c->bytes;
+		if (c->t_first != 0 &&
+		    (t->t_first_del == 0 || c->t_first < t->t_first_del))
+			t->t_first_del = c->t_first;
+		if (c->t_last > t->t_last_del)
+			t->t_last_del = c->t_last;
+		perf_hist_merge(&t->lat, &c->lat);
+	}
+	for (si = 0; si < run->nstreams; si++) {
+		s = &run->streams[si];
+		recv = 0;
+		for (i = 0; i < run->nc; i++) {
+			recv += run->cons[i].st_recv[si];
+			t->p_dups[si % (size_t)run->np] +=
+			    run->cons[i].st_dups[si];
+			t->p_reord[si % (size_t)run->np] +=
+			    run->cons[i].st_reord[si];
+		}
+		t->expected += s->expected;
+		if (recv < s->expected) {
+			t->lost += s->expected - recv;
+			t->p_lost[si % (size_t)run->np] += s->expected - recv;
+		} else
+			t->misrouted += recv - s->expected;
+	}
+}
+
+/* Free the totals' arrays. */
+static void
+perf_totals_free(struct perf_totals *t)
+{
+	free(t->p_lost);
+	free(t->p_dups);
+	free(t->p_reord);
+}
+
+/* Seconds between two instants, or NAN when either is missing. */
+static double
+perf_secs(uint64_t from, uint64_t to)
+{
+	if (from == 0 || to == 0 || to < from)
+		return (NAN);
+	return ((double)(to - from) / 1e9);
+}
+
+/* The start of the JSON object: scenario and parameters. */
+static void
+perf_report_head(struct perf_run *run)
+{
+	const struct perf_opts	*o = run->o;
+	unsigned		 bit = o->sc->bit;
+	char			 broker[300];
+
+	perf_json_open(NULL, '{');
+	perf_json_str("scenario", o->sc->name);
+	if (bit != S_LOOPBACK) {
+		snprintf(broker, sizeof broker, "%s:%d%s", o->ci.host,
+		    o->ci.port, o->ci.vhost);
+		perf_json_str("broker", broker);
+	}
+	perf_json_str("tool", "warren-perf " PACKAGE_VERSION);
+	perf_json_open("params", '{');
+	if (bit != S_CONNS) {
+		perf_json_u64("size", o->size);
+		if (o->size_raised)
+			perf_json_str("size_note", "raised to the 16-byte "
+			    "header");
+		perf_json_u64("count", o->count);
+		perf_json_num("duration", o->duration);
+		perf_json_u64("batch", (uint64_t)run->batch);
+		perf_json_u64("frame_max", (uint64_t)run->frame_max);
+	}
+	if (bit & (S_FLOW | S_BACKLOG)) {
+		perf_json_str("client", o->rmq ? "rmq" : "raw");
+		perf_json_u64("publishers", (uint64_t)o->publishers);
+		perf_json_u64("consumers", (uint64_t)run->nc);
+		perf_json_u64("queues", (uint64_t)run->nq);
+		perf_json_u64("prefetch", (uint64_t)o->prefetch);
+		perf_json_u64("ack_every", (uint64_t)o->ack_every);
+		perf_json_bool("persistent", run->persistent);
+	}
+	if (bit == S_CONFIRM)
+		perf_json_u64("window", (uint64_t)o->window);
+	if (bit & S_FLOW && o->rate > 0) {
+		perf_json_num("rate", o->rate);
+		perf_json_u64("burst", (uint64_t)o->burst);
+	}
+	if (bit == S_TOPIC) {
+		perf_json_u64("bindings", (uint64_t)o->bindings);
+		perf_json_u64("keys", (uint64_t)run->nkeys);
+	}
+	if (bit == S_CONNS)
+		perf_json_u64("connections", (uint64_t)o->connections);
+	if (o->pid > 0)
+		perf_json_u64("pid", (uint64_t)o->pid);
+	perf_json_close('}');
+}
+
+/* Message counts, rates, latency and integrity for a message flow. */
+static void
+perf_report_flow(struct perf_run *run, const struct perf_totals *t,
+    uint64_t msgs, double secs)
+{
+	int	 i;
+
+	perf_json_u64("msgs", msgs);
+	perf_json_num("seconds", secs);
+	perf_json_num("msg_per_s", (double)msgs / secs);
+	perf_json_num("mb_per_s", (double)msgs * (double)run->o->size /
+	    secs / 1e6);
+	perf_json_hist("latency_us", &t->lat);
+	perf_json_u64("sent", t->sent);
+	perf_json_u64("deliveries", t->distinct);
+	perf_json_u64("expected", t->expected);
+	perf_json_u64("lost", t->lost);
+	perf_json_u64("duplicates", t->dups);
+	perf_json_u64("redelivered", t->redelivered);
+	perf_json_u64("reordered", t->reordered);
+	perf_json_u64("misrouted", t->misrouted);
+	perf_json_u64("malformed", t->bad);
+	if (t->returned)
+		perf_json_u64("returned", t->returned);
+	perf_json_open("per_publisher", '[');
+	for (i = 0; i < run->np; i++) {
+		perf_json_open(NULL, '{');
+		perf_json_u64("id", (uint64_t)i);
+		perf_json_u64("sent", atomic_load(&run->pubs[i].sent));
+		perf_json_u64("lost", t->p_lost[i]);
+		perf_json_u64("duplicates", t->p_dups[i]);
+		perf_json_u64("reordered", t->p_reord[i]);
+		perf_json_close('}');
+	}
+	perf_json_close(']');
+}
+
+/* The end of the JSON object: errors and the verdict; the exit status. */
+static int
+perf_report_tail(struct perf_run *run, const struct perf_totals *t)
+{
+	int	 ok;
+
+	if (perf_signalled)
+		perf_fail("interrupted");
+	if (run->timed_out)
+		perf_fail("timed out waiting for messages");
+	ok = atomic_load(&perf_nerrors) == 0;
+	if (t != NULL)
+		ok = ok && t->lost == 0 && t->dups == 0 && t->bad == 0 &&
+		    t->misrouted == 0 && t->nacked == 0;
+	perf_json_u64("errors", (uint64_t)atomic_load(&perf_nerrors));
+	if (perf_err[0] != '\0')
+		perf_json_str("error", perf_err);
+	perf_json_bool("ok", ok);
+	perf_json_close('}');
+	fputc('\n', stdout);
+	fflush(stdout);
+	if (!ok && run->o->quiet == 0)
+		fprintf(stderr, "warren-perf %s: FAILED%s%s\n",
+		    run->o->sc->name, perf_err[0] ? ": " : "", perf_err);
+	return (ok ? 0 : 1);
+}
+
+/* Join whatever threads are still running after an error. */
+static void
+perf_stop_all(struct perf_run *run)
+{
+	int	 i;
+
+	atomic_store(&run->pub_stop, 1);
+	atomic_store(&run->cons_stop, 1);
+	for (i = 0; run->pubs != NULL && i < run->np; i++) {
+		if (run->pubs[i].started)
+			pthread_join(run->pubs[i].thread, NULL);
+		run->pubs[i].started = 0;
+		perf_pub_free(&run->pubs[i]);
+	}
+	for (i = 0; run->cons != NULL && i < run->nc; i++)
+		perf_cons_finish(run, &run->cons[i]);
+}
+
+/* e2e, confirm, fanout, topic and latency: declare, connect the
+ * consumers, then the publishers, drive, clean up and report. */
+static int
+perf_flow(struct perf_run *run)
+{
+	struct perf_opts	*o = run->o;
+	unsigned		 bit = o->sc->bit;
+	amqp_connection_state_t	 ctl;
+	struct perf_totals	 t;
+	char			(*pat)[32] = NULL;
+	uint64_t		 msgs;
+	double			 secs, csecs;
+	int			 i, rc;
+
+	run->np = o->publishers;
+	run->confirm = bit == S_CONFIRM;
+	run->persistent = run->confirm || o->persistent;
+	run->nq = (bit & (S_FANOUT | S_TOPIC)) ? o->queues : 1;
+	run->nc = o->consumers;
+	if (run->nq > 1 && run->nc > run->nq)
+		run->nc = run->nq;
+	if ((ctl = perf_connect(o, o->frame_max)) != NULL)
+		run->frame_max = amqp_get_frame_max(ctl);
+	perf_names(run);
+	run->routing_key = bit == S_FANOUT ? "" : run->qnames[0];
+	if (bit == S_TOPIC) {
+		run->routing_key = NULL;
+		pat = perf_topic_plan(run);
+		perf_note(o, "topic: %d bindings over %d queues; each of %d "
+		    "keys matches %.2f bindings, %.2f queues on average",
+		    o->bindings, run->nq, run->nkeys, run->bindings_per_msg,
+		    run->queues_per_msg);
+	}
+	perf_alloc(run);
+	if (ctl == NULL || perf_declare(run, ctl) != 0)
+		goto out;
+	if (pat != NULL) {
+		if (perf_topic_bind(run, ctl, pat) != 0)
+			goto out;
+		perf_note(o, "topic: bound in %.2f s (%.0f binds/s)",
+		    run->bind_seconds, o->bindings / run->bind_seconds);
+	}
+	perf_make_tmpls(run);
+	for (i = 0; i < run->nc; i++)
+		if (perf_cons_setup(run, &run->cons[i]) != 0)
+			goto out;
+	for (i = 0; i < run->np; i++)
+		if (perf_pub_setup(run, &run->pubs[i], i) != 0)
+			goto out;
+	perf_drive(run);
+out:
+	perf_stop_all(run);
+	if (ctl != NULL)
+		perf_close_lib(ctl);
+	perf_cleanup(run);
+	perf_totals(run, &t);
+
+	perf_report_head(run);
+	msgs = (bit & (S_FANOUT | S_TOPIC)) ? t.sent : t.distinct;
+	secs = perf_secs(t.t_first_pub, t.t_last_del);
+	perf_report_flow(run, &t, msgs, secs);
+	if (bit & (S_FANOUT | S_TOPIC))
+		perf_json_num("deliveries_per_s", (double)t.distinct / secs);
+	if (bit == S_TOPIC) {
+		perf_json_num("bindings_per_msg", run->bindings_per_msg);
+		perf_json_num("queues_per_msg", run->queues_per_msg);
+		perf_json_num("bind_seconds", run->bind_seconds);
+		perf_json_num("binds_per_s", o->bindings / run->bind_seconds);
+	}
+	if (bit == S_CONFIRM) {
+		csecs = perf_secs(t.t_first_pub, t.t_last_conf);
+		perf_json_u64("confirmed", t.confirmed);
+		perf_json_u64("nacked", t.nacked);
+		perf_json_num("confirm_seconds", csecs);
+		perf_json_num("confirmed_per_s", (double)t.confirmed / csecs);
+		perf_json_hist("confirm_latency_us", &t.clat);
+	}
+	if (o->rate > 0) {
+		secs = perf_secs(t.t_first_pub, t.t_last_pub);
+		perf_json_num("achieved_rate", (double)t.sent / secs);
+		perf_json_u64("late_bursts", t.late);
+	}
+	rc = perf_report_tail(run, &t);
+	perf_totals_free(&t);
+	free(pat);
+	return (rc);
+}
+
+/* The number of messages in the queue, by a passive queue.declare. */
+static int64_t
+perf_queue_depth(amqp_connection_state_t ctl, const char *name)
+{
+	amqp_queue_declare_ok_t	*ok;
+
+	ok = amqp_queue_declare(ctl, 1, amqp_cstring_bytes(name), 1, 0, 0, 0,
+	    amqp_empty_table);
+	if (ok == NULL) {
+		perf_rpc_ok(ctl, "queue.declare passive");
+		return (-1);
+	}
+	amqp_maybe_release_buffers(ctl);
+	return ((int64_t)ok->message_count);
+}
+
+/* backlog: fill a queue nobody consumes, measure the broker's RSS, then
+ * drain it with the consumers. */
+static int
+perf_backlog(struct perf_run *run)
+{
+	struct perf_opts	*o = run->o;
+	amqp_connection_state_t	 ctl;
+	struct perf_totals	 t;
+	long			 rss0 = -1, rss1 = -1, rss2 = -1;
+	uint64_t		 t_full = 0, t_drain = 0, since, expected;
+	int64_t			 depth = -1, last = -1;
+	double			 fsecs, dsecs;
+	int			 i, rc;
+
+	run->np = o->publishers;
+	run->nq = 1;
+	run->nc = o->consumers;
+	run->persistent = o->persistent;
+	if ((ctl = perf_connect(o, o->frame_max)) != NULL)
+		run->frame_max = amqp_get_frame_max(ctl);
+	perf_names(run);
+	run->routing_key = run->qnames[0];
+	perf_alloc(run);
+	if (ctl == NULL || perf_declare(run, ctl) != 0)
+		goto out;
+	perf_make_tmpls(run);
+	rss0 = perf_rss_kb(o->pid);
+	if (o->pid > 0 && rss0 < 0)
+		perf_fail("cannot read VmRSS of pid %ld", o->pid);
+	for (i = 0; i < run->np; i++)
+		if (perf_pub_setup(run, &run->pubs[i], i) != 0)
+			goto out;
+
+	/* Fill: no consumer yet, so perf_drive only publishes. */
+	run->nc = 0;
+	perf_drive(run);
+	run->nc = o->consumers;
+	expected = perf_expect(run);
+	since = perf_now();
+	while (!atomic_load(&perf_abort)) {
+		if ((depth = perf_queue_depth(ctl, run->qnames[0])) < 0)
+			goto out;
+		if ((uint64_t)depth >= expected)
+			break;
+		if (depth != last) {
+			last = depth;
+			since = perf_now();
+		} else if (perf_now() - since > (uint64_t)(o->timeout * 1e9)) {
+			perf_fail("the queue holds %" PRId64 " of %" PRIu64
+			    " messages", depth, expected);
+			goto out;
+		}
+		perf_sleep_ms(20);
+	}
+	t_full = perf_now();
+	rss1 = perf_rss_kb(o->pid);
+	perf_note(o, "backlog: %" PRIu64 " messages queued%s", expected,
+	    rss1 >= 0 ? "" : " (no --pid: no RSS)");
+	if (rss1 >= 0)
+		perf_note(o, "backlog: broker VmRSS %ld kB -> %ld kB, %.0f "
+		    "bytes per message", rss0, rss1,
+		    (double)(rss1 - rss0) * 1024 / (double)expected);
+
+	/* Drain. */
+	atomic_store(&run->cons_stop, 0);
+	t_drain = perf_now();
+	for (i = 0; i < run->nc; i++)
+		if (perf_cons_setup(run, &run->cons[i]) != 0 ||
+		    perf_cons_start_thread(run, &run->cons[i]) != 0)
+			goto out;
+	perf_wait_deliveries(run, expected, "draining");
+	perf_progress(run, "drained", 1);
+	rss2 = perf_rss_kb(o->pid);
+out:
+	perf_stop_all(run);
+	if (ctl != NULL)
+		perf_close_lib(ctl);
+	perf_cleanup(run);
+	perf_totals(run, &t);
+
+	perf_report_head(run);
+	fsecs = perf_secs(t.t_first_pub, t_full);
+	dsecs = perf_secs(t_drain, t.t_last_del);
+	perf_report_flow(run, &t, t.distinct, dsecs);
+	perf_json_num("fill_seconds", fsecs);
+	perf_json_num("fill_per_s", (double)t.sent / fsecs);
+	perf_json_num("drain_seconds", dsecs);
+	perf_json_num("drain_per_s", (double)t.distinct / dsecs);
+	if (o->pid > 0) {
+		perf_json_num("rss_before_kb", (double)rss0);
+		perf_json_num("rss_full_kb", (double)rss1);
+		perf_json_num("rss_drained_kb", (double)rss2);
+		perf_json_num("rss_per_msg_bytes", rss1 >= 0 && rss0 >= 0 &&
+		    t.sent > 0 ? (double)(rss1 - rss0) * 1024 /
+		    (double)t.sent : NAN);
+	}
+	rc = perf_report_tail(run, &t);
+	perf_totals_free(&t);
+	return (rc);
+}
+
+/* conns: K connections with a channel each, and the broker's RSS. */
+static int
+perf_conns(struct perf_run *run)
+{
+	struct perf_opts	*o = run->o;
+	amqp_connection_state_t	*conns;
+	struct rlimit		 rl;
+	long			 rss0, rss1 = -1, rss2 = -1;
+	uint64_t		 t0, t1 = 0, t2 = 0, last = 0;
+	int			 k = o->connections, limited = 0, opened = 0;
+	int			 i;
+
+	/* One descriptor per connection: raise the soft limit to the hard. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY &&
+		    (rlim_t)k + 32 > rl.rlim_cur) {
+			k = rl.rlim_cur > 64 ? (int)rl.rlim_cur - 32 : 32;
+			limited = 1;
+			perf_note(NULL, "conns: RLIMIT_NOFILE is %llu: opening "
+			    "%d connections, not %d", (unsigned long long)
+			    rl.rlim_cur, k, o->connections);
+		}
+	}
+	conns = perf_calloc((size_t)k, sizeof *conns);
+	rss0 = perf_rss_kb(o->pid);
+	if (o->pid > 0 && rss0 < 0)
+		perf_fail("cannot read VmRSS of pid %ld", o->pid);
+	run->t_start = t0 = perf_now();
+	for (i = 0; i < k && !atomic_load(&perf_abort); i++) {
+		if ((conns[i] = perf_connect(o, o->frame_max)) == NULL)
+			break;
+		opened++;
+		if (!o->quiet && perf_now() - last > UINT64_C(1000000000)) {
+			last = perf_now();
+			fprintf(stderr, "warren-perf conns %5.1fs: %d open\n",
+			    (double)(last - t0) / 1e9, opened);
+		}
+	}
+	t1 = perf_now();
+	rss1 = perf_rss_kb(o->pid);
+	perf_note(o, "conns: %d open in %.2f s%s", opened,
+	    (double)(t1 - t0) / 1e9, rss1 >= 0 ? "" : " (no --pid: no RSS)");
+	for (i = 0; i < opened; i++)
+		perf_close_lib(conns[i]);
+	t2 = perf_now();
+	rss2 = perf_rss_kb(o->pid);
+	free(conns);
+
+	perf_report_head(run);
+	perf_json_u64("connections", (uint64_t)opened);
+	perf_json_bool("limited_by_nofile", limited);
+	perf_json_u64("nofile_limit", (uint64_t)rl.rlim_cur);
+	perf_json_num("connect_seconds", perf_secs(t0, t1));
+	perf_json_num("connect_per_s", opened / perf_secs(t0, t1));
+	perf_json_num("close_seconds", perf_secs(t1, t2));
+	if (o->pid > 0) {
+		perf_json_num("rss_before_kb", (double)rss0);
+		perf_json_num("rss_open_kb", (double)rss1);
+		perf_json_num("rss_closed_kb", (double)rss2);
+		perf_json_num("rss_per_conn_bytes", rss0 >= 0 && rss1 >= 0 &&
+		    opened > 0 ? (double)(rss1 - rss0) * 1024 / opened : NAN);
+	}
+	return (perf_report_tail(run, NULL));
+}
+
+/* A connected pair of TCP sockets over 127.0.0.1; -1 on failure. */
+static int
+perf_tcp_pair(int fds[2])
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof sin;
+	int			 l, one = 1;
+
+	fds[0] = fds[1] = -1;
+	if ((l = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return (-1);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    listen(l, 1) != 0 ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) != 0 ||
+	    (fds[0] = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(fds[0], (struct sockaddr *)&sin, sizeof sin) != 0 ||
+	    (fds[1] = accept(l, NULL, NULL)) < 0) {
+		close(l);
+		return (-1);
+	}
+	close(l);
+	/* As rabbitmq-c does on its sockets. */
+	setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+	return (0);
+}
+
+/* loopback: the publisher's batches through a loopback TCP connection to
+ * a thread parsing them as a consumer does.  No broker. */
+static int
+perf_loopback(struct perf_run *run)
+{
+	struct perf_opts	*o = run->o;
+	struct perf_totals	 t;
+	struct perf_pub		*pb;
+	struct perf_cons	*c;
+	size_t			 i;
+	int			 fds[2] = { -1, -1 }, rc;
+
+	run->np = run->nq = run->nc = 1;
+	run->frame_max = o->frame_max;
+	perf_names(run);
+	run->routing_key = run->qnames[0];
+	perf_alloc(run);
+	perf_make_tmpls(run);
+	if (perf_tcp_pair(fds) != 0) {
+		perf_fail("loopback socket pair: %s", strerror(errno));
+		goto out;
+	}
+	pb = &run->pubs[0];
+	pb->fd = fds[0];
+	perf_reader_init(&pb->rd, pb->fd, (size_t)run->frame_max);
+	pb->bufcap = (size_t)run->batch * run->tmpls[0].len;
+	pb->buf = perf_calloc(1, pb->bufcap);
+	for (i = 0; i < (size_t)run->batch; i++)
+		memcpy(pb->buf + i * run->tmpls[0].len, run->tmpls[0].bytes,
+		    run->tmpls[0].len);
+	c = &run->cons[0];
+	c->fd = fds[1];
+	c->no_ack = 1;
+	perf_reader_init(&c->rd, c->fd, (size_t)run->frame_max);
+	perf_drive(run);
+out:
+	perf_stop_all(run);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	perf_totals(run, &t);
+	perf_report_head(run);
+	perf_report_flow(run, &t, t.distinct,
+	    perf_secs(t.t_first_pub, t.t_last_del));
+	rc = perf_report_tail(run, &t);
+	perf_totals_free(&t);
+	return (rc);
+}
+
+/* Print the flags that apply to the scenarios in mask. */
+static void
+perf_usage_flags(FILE *f, unsigned mask)
+{
+	const struct perf_flag	*fl;
+	char			 left[64];
+
+	for (fl = perf_flags; fl->name != NULL; fl++) {
+		if (!(fl->scenarios & mask))
+			continue;
+		if (fl->key < 256)
+			snprintf(left, sizeof left, "-%c, --%s%s%s", fl->key,
+			    fl->name, fl->arg ? " " : "",
+			    fl->arg ? fl->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", fl->name,
+			    fl->arg ? " " : "", fl->arg ? fl->arg : "");
+		fprintf(f, "  %-24s %s\n", left, fl->help);
+	}
+}
+
+/* Help for the whole tool (sc NULL) or for one scenario. */
+static void
+perf_usage(FILE *f, const struct perf_scenario *sc)
+{
+	const struct perf_scenario	*s;
+
+	if (sc != NULL) {
+		fprintf(f, "usage: warren-perf %s [options]\n%s\n\n%s\n\n"
+		    "Options:\n", sc->name, sc->summary, sc->text);
+		perf_usage_flags(f, sc->bit);
+		fprintf(f, "\nOne JSON object on stdout; progress on stderr. "
+		    "Exit 0 when clean, 1 on a\nloss, a duplicate that was "
+		    "not redelivered, or an error; 2 on bad usage.\n");
+		return;
+	}
+	fprintf(f, "usage: warren-perf SCENARIO [options]\n"
+	    "       warren-perf SCENARIO --help\n"
+	    "A load generator for AMQP 0-9-1 brokers (Warren, RabbitMQ).\n\n"
+	    "Scenarios:\n");
+	for (s = perf_scenarios; s->name != NULL; s++)
+		fprintf(f, "  %-10s %s\n", s->name, s->summary);
+	fprintf(f, "\nOptions (each scenario takes some; see SCENARIO "
+	    "--help):\n");
+	perf_usage_flags(f, S_ALL);
+	fprintf(f, "\nEvery body starts with a 16-byte header: publisher id "
+	    "(16 bits) and\nsequence (48 bits), then the send time in ns. "
+	    "One JSON object per run on\nstdout, progress on stderr.  Exit "
+	    "0 when clean, 1 on a loss, a duplicate\nthat was not "
+	    "redelivered, or an error; 2 on bad usage.  See "
+	    "warren-perf(1).\n");
+}
+
+/* Complain about the command line and exit 2. */
+static void
+perf_bad(const struct perf_scenario *sc, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "warren-perf: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'warren-perf %s%s--help'.\n",
+	    sc != NULL ? sc->name : "", sc != NULL ? " " : "");
+	exit(2);
+}
+
+/* A number option, within [lo, hi]. */
+static double
+perf_arg_num(const struct perf_scenario *sc, const char *name,
+    const char *arg, double unit, double lo, double hi)
+{
+	double	 v;
+
+	if (perf_parse_num(arg, unit, &v) != 0 || v < lo || v > hi)
+		perf_bad(sc, "--%s: '%s' is not a number from %.0f to %.0f",
+		    name, arg, lo, hi);
+	return (v);
+}
+
+/* Fill in what the command line left unset, per scenario. */
+static void
+perf_defaults(struct perf_opts *o)
+{
+	unsigned	 b = o->sc->bit;
+
+	if (o->url == NULL)
+		o->url = PERF_URL;
+	if (o->size == 0)
+		o->size = PERF_HDR;
+	if (o->size < PERF_HDR) {
+		o->size = PERF_HDR;
+		o->size_raised = 1;
+		perf_note(NULL, "--size: messages are at least %d bytes (the "
+		    "header); using %d", PERF_HDR, PERF_HDR);
+	}
+	if (o->count == UINT64_MAX)
+		o->count = b == S_BACKLOG ? 1000000 : 0;
+	if (o->duration < 0)
+		o->duration = o->count == 0 ? 10 : 0;
+	if (o->count == 0 && o->duration == 0)
+		o->duration = 10;
+	if (o->publishers < 0)
+		o->publishers = 1;
+	if (o->queues < 0)
+		o->queues = b == S_FANOUT ? 4 : b == S_TOPIC ? 10 : 1;
+	if (o->consumers < 0)
+		o->consumers = b == S_FANOUT ? o->queues : b == S_TOPIC ? 2 : 1;
+	if (o->prefetch < 0)
+		o->prefetch = 2000;
+	if (o->ack_every < 0)
+		o->ack_every = o->prefetch > 0 ? (o->prefetch + 3) / 4 : 500;
+	if (o->prefetch > 0 && o->ack_every > o->prefetch) {
+		perf_note(NULL, "--ack-every %d is above --prefetch %d: "
+		    "using %d", o->ack_every, o->prefetch, o->prefetch);
+		o->ack_every = o->prefetch;
+	}
+	if (o->window < 0)
+		o->window = 1000;
+	if (o->rate < 0)
+		o->rate = b == S_LATENCY ? 10000 : 0;
+	if (o->burst < 0)
+		o->burst = 10;
+	if (o->bindings < 0)
+		o->bindings = 10000;
+	if (o->keys < 0)
+		o->keys = 100;
+	if (o->connections < 0)
+		o->connections = 1000;
+	if (o->timeout < 0)
+		o->timeout = 10;
+	if (o->frame_max < 0)
+		o->frame_max = PERF_FRAME_MAX;
+}
+
+/* Free what a run allocated. */
+static void
+perf_run_free(struct perf_run *run)
+{
+	size_t	 i;
+	int	 k;
+
+	for (i = 0; i < run->nstreams; i++)
+		perf_stream_free(&run->streams[i]);
+	for (k = 0; k < run->nc; k++) {
+		free(run->cons[k].st_recv);
+		free(run->cons[k].st_dups);
+		free(run->cons[k].st_reord);
+		free(run->cons[k].st_last);
+	}
+	for (k = 0; k < run->ntmpls; k++)
+		free(run->tmpls[k].bytes);
+	free(run->streams);
+	free(run->cons);
+	free(run->pubs);
+	free(run->tmpls);
+	free(run->qnames);
+	free(run->keys);
+	free(run->key_match);
+}
+
+/* Stop everything on SIGINT or SIGTERM; the run still reports. */
+static void
+perf_signal(int sig)
+{
+	(void)sig;
+	perf_signalled = 1;
+	atomic_store(&perf_abort, 1);
+}
+
+/* Parse the scenario and its flags, then run it. */
+int
+main(int argc, char **argv)
+{
+	struct option			 longopts[64];
+	char				 shortopts[64], *sp = shortopts;
+	const struct perf_scenario	*sc = NULL;
+	const struct perf_flag		*fl;
+	struct perf_opts		 o;
+	struct perf_run			 run;
+	struct sigaction		 sa;
+	int				 ch, n = 0, idx;
+
+	memset(&o, 0, sizeof o);
+	o.count = UINT64_MAX;
+	o.duration = o.rate = o.timeout = -1;
+	o.publishers = o.consumers = o.queues = o.prefetch = -1;
+	o.ack_every = o.window = o.burst = o.bindings = o.keys = -1;
+	o.connections = o.frame_max = -1;
+	o.batch = 0;
+
+	for (fl = perf_flags; fl->name != NULL; fl++, n++) {
+		longopts[n].name = fl->name;
+		longopts[n].has_arg = fl->has_arg ? required_argument :
+		    no_argument;
+		longopts[n].flag = NULL;
+		longopts[n].val = fl->key;
+		if (fl->key < 256) {
+			*sp++ = (char)fl->key;
+			if (fl->has_arg)
+				*sp++ = ':';
+		}
+	}
+	memset(&longopts[n], 0, sizeof longopts[n]);
+	*sp = '\0';
+
+	if (argc > 1 && argv[1][0] != '-') {
+		for (sc = perf_scenarios; sc->name != NULL; sc++)
+			if (strcmp(sc->name, argv[1]) == 0)
+				break;
+		if (sc->name == NULL)
+			perf_bad(NULL, "no scenario '%s'", argv[1]);
+		argc--;
+		argv++;
+	}
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, &idx)) !=
+	    -1) {
+		if (ch == 'h') {
+			perf_usage(stdout, sc);
+			return (0);
+		}
+		if (ch == '?')
+			perf_bad(sc, "bad option");
+		for (fl = perf_flags; fl->name != NULL; fl++)
+			if (fl->key == ch)
+				break;
+		if (sc != NULL && !(fl->scenarios & sc->bit))
+			perf_bad(sc, "--%s does not apply to %s", fl->name,
+			    sc->name);
+		switch (ch) {
+		case 'u':
+			o.url = optarg;
+			break;
+		case 's':
+			o.size = (size_t)perf_arg_num(sc, fl->name, optarg,
+			    1024, 1, 1 << 27);
+			break;
+		case 'n':
+			o.count = (uint64_t)perf_arg_num(sc, fl->name, optarg,
+			    1000, 0, 1e15);
+			break;
+		case 'd':
+			o.duration = perf_arg_num(sc, fl->name, optarg, 1000,
+			    0, 1e6);
+			break;
+		case 'p':
+			o.publishers = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 65535);
+			break;
+		case 'c':
+			o.consumers = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 10000);
+			break;
+		case 'q':
+			o.queues = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 10000);
+			break;
+		case OPT_PREFETCH:
+			o.prefetch = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 0, 65535);
+			break;
+		case OPT_ACK_EVERY:
+			o.ack_every = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e9);
+			break;
+		case OPT_BATCH:
+			o.batch = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e6);
+			break;
+		case OPT_WINDOW:
+			o.window = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e7);
+			break;
+		case OPT_RATE:
+			o.rate = perf_arg_num(sc, fl->name, optarg, 1000, 0,
+			    1e9);
+			break;
+		case OPT_BURST:
+			o.burst = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e6);
+			break;
+		case OPT_BINDINGS:
+			o.bindings = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e6);
+			break;
+		case OPT_KEYS:
+			o.keys = (int)perf_arg_num(sc, fl->name, optarg,
+			    1000, 1, 1e5);
+			break;
+		case OPT_CONNECTIONS:
+			o.connections = (int)perf_arg_num(sc, fl->name,
+			    optarg, 1000, 1, 1e7);
+			break;
+		case OPT_PID:
+			o.pid = (long)perf_arg_num(sc, fl->name, optarg, 1,
+			    1, 1e9);
+			break;
+		case OPT_TIMEOUT:
+			o.timeout = perf_arg_num(sc, fl->name, optarg, 1000,
+			    0.1, 1e6);
+			break;
+		case OPT_CLIENT:
+			if (strcmp(optarg, "raw") == 0)
+				o.rmq = 0;
+			else if (strcmp(optarg, "rmq") == 0)
+				o.rmq = 1;
+			else
+				perf_bad(sc, "--client is raw or rmq");
+			break;
+		case OPT_PERSISTENT:
+			o.persistent = 1;
+			break;
+		case OPT_FRAME_MAX:
+			o.frame_max = (int)perf_arg_num(sc, fl->name, optarg,
+			    1024, 4096, 1 << 24);
+			break;
+		case 'Q':
+			o.quiet = 1;
+			break;
+		}
+	}
+	if (sc == NULL) {
+		perf_usage(stderr, NULL);
+		return (2);
+	}
+	if (optind < argc)
+		perf_bad(sc, "unexpected argument '%s'", argv[optind]);
+	o.sc = sc;
+	perf_defaults(&o);
+	if (sc->bit & S_BROKER) {
+		o.urlbuf = strdup(o.url);
+		amqp_default_connection_info(&o.ci);
+		if (o.urlbuf == NULL || amqp_parse_url(o.urlbuf, &o.ci) != 0)
+			perf_bad(sc, "cannot parse --url '%s'", o.url);
+		if (o.ci.ssl)
+			perf_bad(sc, "amqps is not supported");
+		/* As pika does: amqp://host/ means the vhost /, not "". */
+		if (o.ci.vhost == NULL || o.ci.vhost[0] == '\0')
+			o.ci.vhost = "/";
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = perf_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&run, 0, sizeof run);
+	run.o = &o;
+	snprintf(run.prefix, sizeof run.prefix, "warren-perf-%s-%ld-%llx",
+	    sc->name, (long)getpid(),
+	    (unsigned long long)(perf_now() & 0xffffffffffULL));
+	ch = sc->run(&run);
+	perf_run_free(&run);
+	free(o.urlbuf);
+	return (ch);
 }
