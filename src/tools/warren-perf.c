@@ -18,12 +18,14 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -273,6 +275,7 @@ struct perf_run {
 	double		 bind_seconds;
 	int		 timed_out;
 	int		 declared;	/* something to clean up */
+	int64_t		*left;		/* owned: messages left per queue */
 };
 
 /* Scenario runners. */
@@ -895,7 +898,8 @@ perf_write_all(int fd, const uint8_t *p, size_t len, struct perf_reader *rd,
 		pfd.revents = 0;
 		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
 			return (-1);
-		if (rd != NULL && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (rd != NULL &&
+		    (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    perf_reader_pump(rd, cb, arg) < 0)
 			return (-1);
 	}
@@ -950,7 +954,8 @@ perf_tmpl_make(struct perf_tmpl *t, const char *exchange, const char *key,
 	*p++ = AMQP_FRAME_END;
 
 	/* 0-9-1 4.2.6.1: class, weight, body size, property flags. */
-	p = perf_frame_begin(p, AMQP_FRAME_HEADER, 1, 14 + (persistent ? 1 : 0));
+	p = perf_frame_begin(p, AMQP_FRAME_HEADER, 1,
+	    14 + (persistent ? 1 : 0));
 	p = perf_put16(p, AMQP_CLASS_BASIC);
 	p = perf_put16(p, 0);
 	p = perf_put64(p, size);
@@ -1118,16 +1123,31 @@ perf_close_cb(void *arg, const struct perf_frame *f)
 	return (0);
 }
 
+/* Bytes written to fd that the peer has not acknowledged yet. */
+static int
+perf_unsent(int fd)
+{
+	int	 n = 0;
+
+	if (ioctl(fd, SIOCOUTQ, &n) != 0)
+		return (0);
+	return (n);
+}
+
 /* Close a connection we have been reading ourselves: send
  * connection.close, discard frames until close-ok (so the broker has
- * handled everything sent before it), then drop the socket. */
+ * handled everything sent before it), then drop the socket.  A broker
+ * still reading a backlog of publishes may take long to get to the close:
+ * wait as long as our unsent bytes keep shrinking, and give up after
+ * timeout seconds without progress. */
 static void
-perf_close_raw(amqp_connection_state_t conn, struct perf_reader *rd)
+perf_close_raw(amqp_connection_state_t conn, struct perf_reader *rd,
+    double timeout)
 {
 	uint8_t		 b[64], *p = b;
 	struct pollfd	 pfd;
-	uint64_t	 end = perf_now() + UINT64_C(10000000000);
-	int		 done = 0, r;
+	uint64_t	 since = perf_now(), limit = (uint64_t)(timeout * 1e9);
+	int		 done = 0, unsent, last = -1;
 
 	p = perf_frame_begin(p, AMQP_FRAME_METHOD, 0, 4 + 2 + 1 + 2 + 2 + 2);
 	p = perf_put32(p, AMQP_CONNECTION_CLOSE);
@@ -1139,14 +1159,20 @@ perf_close_raw(amqp_connection_state_t conn, struct perf_reader *rd)
 	p = perf_put16(p, 0);
 	*p++ = AMQP_FRAME_END;
 	if (perf_write_all(rd->fd, b, (size_t)(p - b), NULL, NULL, NULL) == 0) {
-		while (!done && perf_now() < end) {
+		while (!done && !perf_signalled) {
 			pfd.fd = rd->fd;
 			pfd.events = POLLIN;
-			if (poll(&pfd, 1, 100) <= 0)
-				continue;
-			r = perf_reader_pump(rd, perf_close_cb, &done);
-			if (r < 0)
+			if (poll(&pfd, 1, 100) > 0 &&
+			    perf_reader_pump(rd, perf_close_cb, &done) < 0)
 				break;
+			if ((unsent = perf_unsent(rd->fd)) != last) {
+				last = unsent;
+				since = perf_now();
+			} else if (perf_now() - since > limit) {
+				perf_fail("no connection.close-ok after %.0f s",
+				    timeout);
+				break;
+			}
 		}
 	}
 	amqp_destroy_connection(conn);
@@ -1447,7 +1473,8 @@ perf_cons_lib_frame(struct perf_cons *c, const amqp_frame_t *f)
 			    (char *)cc->reply_text.bytes);
 			return (-1);
 		case AMQP_BASIC_CANCEL_METHOD:
-			perf_fail("consumer %d: cancelled by the broker", c->id);
+			perf_fail("consumer %d: cancelled by the broker",
+			    c->id);
 			return (-1);
 		}
 		return (0);
@@ -1594,7 +1621,8 @@ perf_cons_setup(struct perf_run *run, struct perf_cons *c)
 	}
 	for (q = c->id; q < run->nq; q += run->nc) {
 		snprintf(tag, sizeof tag, PERF_TAG_PREFIX "%d", q);
-		amqp_basic_consume(c->conn, 1, amqp_cstring_bytes(run->qnames[q]),
+		amqp_basic_consume(c->conn, 1,
+		    amqp_cstring_bytes(run->qnames[q]),
 		    amqp_cstring_bytes(tag), 0, 0, 0, amqp_empty_table);
 		if (perf_rpc_ok(c->conn, "basic.consume") != 0)
 			return (-1);
@@ -1628,7 +1656,7 @@ perf_cons_finish(struct perf_run *run, struct perf_cons *c)
 		if (run->o->rmq)
 			perf_close_lib(c->conn);
 		else
-			perf_close_raw(c->conn, &c->rd);
+			perf_close_raw(c->conn, &c->rd, run->o->timeout);
 		c->conn = NULL;
 	}
 	perf_reader_free(&c->rd);
@@ -1657,7 +1685,8 @@ perf_pub_confirm(struct perf_pub *pb, uint64_t tag, int multiple, int nack)
 		if (tag >= pb->low)
 			pb->low = tag + 1;
 	} else if (tag >= pb->low && !pb->ring_done[tag & pb->ring_mask]) {
-		perf_hist_add(&pb->clat, now - pb->ring_ts[tag & pb->ring_mask]);
+		perf_hist_add(&pb->clat,
+		    now - pb->ring_ts[tag & pb->ring_mask]);
 		pb->ring_done[tag & pb->ring_mask] = 1;
 		n++;
 	}
@@ -1749,8 +1778,8 @@ perf_pub_lib_poll(struct perf_pub *pb, long us)
 		case AMQP_CHANNEL_CLOSE_METHOD:
 		case AMQP_CONNECTION_CLOSE_METHOD:
 			cc = f.payload.method.decoded;
-			perf_fail("publisher %d: broker closed: %u %.*s", pb->id,
-			    cc->reply_code, (int)cc->reply_text.len,
+			perf_fail("publisher %d: broker closed: %u %.*s",
+			    pb->id, cc->reply_code, (int)cc->reply_text.len,
 			    (char *)cc->reply_text.bytes);
 			return (-1);
 		}
@@ -1931,7 +1960,7 @@ perf_pub_main(void *arg)
 	else if (o->rmq)
 		perf_close_lib(pb->conn);
 	else
-		perf_close_raw(pb->conn, &pb->rd);
+		perf_close_raw(pb->conn, &pb->rd, o->timeout);
 	pb->conn = NULL;
 	atomic_store(&pb->done, 1);
 	return (NULL);
@@ -2080,7 +2109,8 @@ static void
 perf_topic_pattern(char *buf, size_t len, int i, uint64_t *rng)
 {
 	int	 kind = i % 100;
-	int	 a = (int)(perf_rand(rng) % 100), b = (int)(perf_rand(rng) % 100);
+	int	 a = (int)(perf_rand(rng) % 100);
+	int	 b = (int)(perf_rand(rng) % 100);
 	int	 c = (int)(perf_rand(rng) % 10);
 
 	if (kind < 65)
@@ -2115,7 +2145,7 @@ perf_topic_plan(struct perf_run *run))[32]
 	for (i = 0; i < n; i++) {
 		q = i % run->nq;
 		for (tries = 0;; tries++) {
-			/* A kind with few patterns may run out: use literals. */
+			/* A kind with few patterns may run out: literals. */
 			perf_topic_pattern(pat[i], sizeof pat[i],
 			    tries < 64 ? i : 0, &rng);
 			h = perf_topic_hash(pat[i], q) & (hsize - 1);
@@ -2252,6 +2282,7 @@ static void
 perf_cleanup(struct perf_run *run)
 {
 	amqp_connection_state_t	 conn;
+	amqp_queue_declare_ok_t	*ok;
 	amqp_rpc_reply_t	 r;
 	int			 q;
 
@@ -2259,6 +2290,16 @@ perf_cleanup(struct perf_run *run)
 		return;
 	if ((conn = perf_connect(run->o, PERF_FRAME_MAX)) == NULL)
 		return;
+	/* What the consumers never got is still there, or lost. */
+	run->left = perf_calloc((size_t)run->nq, sizeof *run->left);
+	for (q = 0; q < run->nq; q++) {
+		ok = amqp_queue_declare(conn, 1,
+		    amqp_cstring_bytes(run->qnames[q]), 1, 0, 0, 0,
+		    amqp_empty_table);
+		run->left[q] = ok != NULL ? (int64_t)ok->message_count : -1;
+		if (ok == NULL)
+			amqp_channel_open(conn, 1);
+	}
 	for (q = 0; q <= run->nq; q++) {
 		if (q < run->nq)
 			amqp_queue_delete(conn, 1,
@@ -2482,7 +2523,7 @@ struct perf_totals {
 	uint64_t	 t_first_pub, t_last_pub, t_last_conf;
 	uint64_t	 t_first_del, t_last_del;
 	struct perf_hist lat, clat;
-	uint64_t	*p_lost, *p_dups, *p_reord;	/* owned: by publisher */
+	uint64_t	*p_lost, *p_dups, *p_reord; /* owned: by publisher */
 };
 
 /* Add everything up once the threads have ended. */
@@ -2621,6 +2662,24 @@ perf_report_head(struct perf_run *run)
 	perf_json_close('}');
 }
 
+/* Messages queue q should have delivered and did not. */
+static uint64_t
+perf_queue_lost(const struct perf_run *run, int q)
+{
+	uint64_t	 lost = 0, recv;
+	size_t		 si;
+	int		 p, c;
+
+	for (p = 0; p < run->np; p++) {
+		si = (size_t)q * (size_t)run->np + (size_t)p;
+		for (c = 0, recv = 0; c < run->nc; c++)
+			recv += run->cons[c].st_recv[si];
+		if (recv < run->streams[si].expected)
+			lost += run->streams[si].expected - recv;
+	}
+	return (lost);
+}
+
 /* Message counts, rates, latency and integrity for a message flow. */
 static void
 perf_report_flow(struct perf_run *run, const struct perf_totals *t,
@@ -2645,6 +2704,19 @@ perf_report_flow(struct perf_run *run, const struct perf_totals *t,
 	perf_json_u64("malformed", t->bad);
 	if (t->returned)
 		perf_json_u64("returned", t->returned);
+	if (t->lost > 0 && run->left != NULL) {
+		/* Lost messages still queued were not dropped: stuck. */
+		perf_json_open("left_in_queue", '[');
+		for (i = 0; i < run->nq; i++) {
+			perf_json_key(NULL);
+			printf("%" PRId64, run->left[i]);
+		}
+		perf_json_close(']');
+		perf_json_open("lost_per_queue", '[');
+		for (i = 0; i < run->nq; i++)
+			perf_json_u64(NULL, perf_queue_lost(run, i));
+		perf_json_close(']');
+	}
 	perf_json_open("per_publisher", '[');
 	for (i = 0; i < run->np; i++) {
 		perf_json_open(NULL, '{');
@@ -3219,6 +3291,7 @@ perf_run_free(struct perf_run *run)
 	free(run->qnames);
 	free(run->keys);
 	free(run->key_match);
+	free(run->left);
 }
 
 /* Stop everything on SIGINT or SIGTERM; the run still reports. */
