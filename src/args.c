@@ -22,7 +22,7 @@ const char *const args_queue_keys[] = {
 const char *const args_exchange_keys[] = { "alternate-exchange", NULL };
 
 /* RabbitMQ's name for a field type. */
-static const char *
+const char *
 args_type_name(uint8_t t)
 {
 	switch (t) {
@@ -83,96 +83,168 @@ args_str_is(const struct field_value *v, const char *s)
 	    0);
 }
 
-/* Validate queue arguments, as rabbit_amqqueue:check_declare_arguments. */
+/* Write RabbitMQ's usual "invalid arg" text for key. */
+static int
+args_invalid(char *text, size_t len, const char *key, const char *qname,
+    const char *vhost, const char *why)
+{
+	snprintf(text, len, "invalid arg '%s' for queue '%s' in vhost '%s': %s",
+	    key, qname, vhost, why);
+	return (-1);
+}
+
+/* Is v a longstr equal to one of the NULL-terminated list? */
+static int
+args_str_in(const struct field_value *v, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (args_str_is(v, *list))
+			return (1);
+	return (0);
+}
+
+/*
+ * Validate queue.declare arguments as rabbit_amqqueue's declare checks do;
+ * 0, or -1 with text holding the reply text after "PRECONDITION_FAILED - ".
+ */
 int
-args_queue_validate(const struct field_table *t, const char **key,
-    char *why, size_t len)
+args_queue_validate(const struct field_table *t, const char *qname,
+    const char *vhost, char *text, size_t len)
 {
 	static const struct {
 		const char	*key;
 		int64_t		 min;	/* smallest allowed */
 		int64_t		 max;	/* largest allowed, 0: none */
 	} ints[] = {
-		{ "x-expires", 1, 0 },
-		{ "x-message-ttl", 0, 0 },
+		{ "x-expires", 1, ARGS_MAX_TTL },
+		{ "x-message-ttl", 0, ARGS_MAX_TTL },
 		{ "x-max-length", 0, 0 },
 		{ "x-max-length-bytes", 0, 0 },
 		{ "x-max-priority", 0, 255 },
 		{ "x-delivery-limit", 0, 0 },
 	};
-	struct field_value	v;
-	int64_t			i;
-	size_t			n;
+	/* Arguments of other queue types (Warren has classic queues only). */
+	static const char *const foreign[] = { "x-max-age",
+	    "x-stream-max-segment-size-bytes", "x-initial-cluster-size",
+	    "x-quorum-initial-group-size", "x-max-in-memory-length",
+	    "x-max-in-memory-bytes", NULL };
+	static const char *const overflows[] = { "drop-head",
+	    "reject-publish", "reject-publish-dlx", NULL };
+	static const char *const modes[] = { "default", "lazy", NULL };
+	struct field_value	 v;
+	int64_t			 i;
+	size_t			 n;
+	char			 why[300];
 
+	if (table_find(t, "x-queue-type", &v)) {
+		if (v.type != 'S') {
+			snprintf(why, sizeof why, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+			return (args_invalid(text, len, "x-queue-type", qname,
+			    vhost, why));
+		}
+		/*
+		 * Warren has classic queues only: quorum and stream get
+		 * RabbitMQ's text for a type it does not know.
+		 */
+		if (!args_str_is(&v, "classic")) {
+			snprintf(why, sizeof why, "\"unsupported queue type "
+			    "'%.*s'\"", (int)(v.v.s.len > 64 ? 64 :
+			    v.v.s.len), (const char *)v.v.s.p);
+			return (args_invalid(text, len, "x-queue-type", qname,
+			    vhost, why));
+		}
+	}
+	for (n = 0; foreign[n] != NULL; n++) {
+		if (table_find(t, foreign[n], &v)) {
+			snprintf(text, len, "invalid arg '%s' for queue '%s' "
+			    "in vhost '%s' of queue type rabbit_classic_queue",
+			    foreign[n], qname, vhost);
+			return (-1);
+		}
+	}
 	for (n = 0; n < sizeof ints / sizeof ints[0]; n++) {
 		if (!table_find(t, ints[n].key, &v))
 			continue;
-		*key = ints[n].key;	/* meaningful only on error */
-		if (!args_is_int(v.type) || field_value_int(&v, &i) != 0) {
-			snprintf(why, len, "\"expected integer, got %s\"",
-			    args_type_name(v.type));
-			return (-1);
-		}
-		if (i < 0) {
-			snprintf(why, len, "{value_negative,%" PRId64 "}", i);
-			return (-1);
-		}
-		if (i < ints[n].min) {
-			snprintf(why, len, "{value_zero,%" PRId64 "}", i);
-			return (-1);
-		}
-		if (ints[n].max != 0 && i > ints[n].max) {
-			snprintf(why, len, "{value_too_large,%" PRId64 ",%"
-			    PRId64 "}", i, ints[n].max);
-			return (-1);
-		}
-	}
-	if (table_find(t, "x-queue-type", &v)) {
-		*key = "x-queue-type";
-		if (v.type != 'S') {
-			snprintf(why, len, "{unacceptable_type,%s}",
-			    args_type_name(v.type));
-			return (-1);
-		}
-		/* Warren differs: only classic queues exist so far. */
-		if (!args_str_is(&v, "classic")) {
-			snprintf(why, len, "queue type '%.*s' is not supported "
-			    "by Warren (only 'classic')", (int)(v.v.s.len > 64 ?
-			    64 : v.v.s.len), (const char *)v.v.s.p);
-			return (-1);
-		}
+		if (!args_is_int(v.type) || field_value_int(&v, &i) != 0)
+			snprintf(why, sizeof why, "\"expected integer, got "
+			    "%s\"", args_type_name(v.type));
+		else if (i < 0)
+			snprintf(why, sizeof why, "{value_negative,%" PRId64
+			    "}", i);
+		else if (i < ints[n].min)
+			snprintf(why, sizeof why, "{value_zero,%" PRId64 "}",
+			    i);
+		else if (ints[n].max != 0 && i > ints[n].max &&
+		    ints[n].max == 255)
+			snprintf(why, sizeof why, "{max_value_exceeded,%"
+			    PRId64 "}", i);
+		else if (ints[n].max != 0 && i > ints[n].max)
+			snprintf(why, sizeof why, "{value_too_large,%" PRId64
+			    "}", i);
+		else
+			continue;
+		return (args_invalid(text, len, ints[n].key, qname, vhost,
+		    why));
 	}
 	if (table_find(t, "x-dead-letter-exchange", &v) && v.type != 'S') {
-		*key = "x-dead-letter-exchange";
-		snprintf(why, len, "{unacceptable_type,%s}",
-		    args_type_name(v.type));
+		snprintf(text, len, "invalid type '%s' for arg "
+		    "'x-dead-letter-exchange' in queue '%s' in vhost '%s'",
+		    args_type_name(v.type), qname, vhost);
 		return (-1);
 	}
-	if (table_find(t, "x-dead-letter-routing-key", &v) && v.type != 'S') {
-		*key = "x-dead-letter-routing-key";
-		snprintf(why, len, "{unacceptable_type,%s}",
-		    args_type_name(v.type));
-		return (-1);
+	if (table_find(t, "x-dead-letter-routing-key", &v)) {
+		if (v.type != 'S') {
+			snprintf(why, sizeof why, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+			return (args_invalid(text, len,
+			    "x-dead-letter-routing-key", qname, vhost, why));
+		}
+		if (!table_find(t, "x-dead-letter-exchange", &v))
+			return (args_invalid(text, len,
+			    "x-dead-letter-routing-key", qname, vhost,
+			    "routing_key_but_no_dlx_defined"));
 	}
 	if (table_find(t, "x-single-active-consumer", &v) && v.type != 't') {
-		*key = "x-single-active-consumer";
-		snprintf(why, len, "{unacceptable_type,%s}",
+		snprintf(why, sizeof why, "{unacceptable_type,%s}",
 		    args_type_name(v.type));
-		return (-1);
+		return (args_invalid(text, len, "x-single-active-consumer",
+		    qname, vhost, why));
 	}
 	if (table_find(t, "x-overflow", &v)) {
-		*key = "x-overflow";
-		if (v.type != 'S') {
-			snprintf(why, len, "{unacceptable_type,%s}",
+		if (v.type != 'S')
+			snprintf(why, sizeof why, "{unacceptable_type,%s}",
 			    args_type_name(v.type));
-			return (-1);
-		}
-		if (!args_str_is(&v, "drop-head") &&
-		    !args_str_is(&v, "reject-publish") &&
-		    !args_str_is(&v, "reject-publish-dlx")) {
-			snprintf(why, len, "invalid_overflow");
-			return (-1);
-		}
+		else if (!args_str_in(&v, overflows))
+			snprintf(why, sizeof why, "invalid_overflow");
+		else
+			why[0] = '\0';
+		if (why[0] != '\0')
+			return (args_invalid(text, len, "x-overflow", qname,
+			    vhost, why));
+	}
+	if (table_find(t, "x-queue-mode", &v) && (v.type != 'S' ||
+	    !args_str_in(&v, modes))) {
+		if (v.type != 'S')
+			snprintf(why, sizeof why, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+		else
+			snprintf(why, sizeof why, "\"unsupported queue mode "
+			    "'%.*s'\"", (int)(v.v.s.len > 64 ? 64 :
+			    v.v.s.len), (const char *)v.v.s.p);
+		return (args_invalid(text, len, "x-queue-mode", qname, vhost,
+		    why));
+	}
+	if (table_find(t, "x-queue-version", &v) &&
+	    (field_value_int(&v, &i) != 0 || (i != 1 && i != 2))) {
+		if (field_value_int(&v, &i) != 0)
+			snprintf(why, sizeof why, "{unacceptable_type,%s}",
+			    args_type_name(v.type));
+		else
+			snprintf(why, sizeof why, "\"unsupported queue "
+			    "version '%" PRId64 "'\"", i);
+		return (args_invalid(text, len, "x-queue-version", qname,
+		    vhost, why));
 	}
 	return (0);
 }

@@ -32,6 +32,9 @@ static struct route_result channel_rr;	/* scratch: one routing at a time */
 #define SETTLE_REQUEUE	1
 #define SETTLE_REJECT	2
 
+/* Channels with a direct reply-to consumer, by the token in its name. */
+static struct channel *channel_replies;
+
 /* Channels with replies waiting for a store commit. */
 static TAILQ_HEAD(, channel) channel_store_waiters =
     TAILQ_HEAD_INITIALIZER(channel_store_waiters);
@@ -56,8 +59,16 @@ static void	channel_kick(struct channel *);
 static void	channel_body_free_cb(const void *, size_t, void *);
 static int	channel_publish_done(struct channel *);
 static int	channel_route(struct channel *, struct exchange *,
-		    struct message *, int);
+		    struct message *, int, int *);
+static int	channel_route_cc(struct exchange *, const struct message *,
+		    const char *);
+static void	channel_drop_bcc_cb(const struct field_table *,
+		    struct evbuffer *, void *);
 static int	channel_queue_owned(struct channel *, struct queue *);
+static int	channel_reply_consume(struct channel *,
+		    struct basic_consume *);
+static void	channel_reply_cancel(struct channel *);
+static int	channel_reply_deliver(struct message *);
 static int	channel_queue_name(struct channel *, struct shortstr *);
 
 /* Copy n bytes into a short string. */
@@ -111,13 +122,20 @@ channel_shutdown(struct channel *ch)
 	struct consumer	*c, *tmp;
 	size_t		 i;
 
+	/*
+	 * Unacked messages go back before the consumers go, so that the next
+	 * consumer (single active consumer) gets them first; this channel's
+	 * consumers have no credit from now on.
+	 */
+	ch->state = CH_CLOSING;
 	message_unref(&ch->msg);
 	for (i = 0; i < ch->ntxops; i++)
 		message_unref(&ch->txops[i].msg);
 	ch->ntxops = 0;
+	channel_requeue_all(ch);
 	HASH_ITER(hh, ch->consumers, c, tmp)
 		channel_consumer_free(ch, c);
-	channel_requeue_all(ch);
+	channel_reply_cancel(ch);
 	if (ch->confirm_queued) {
 		TAILQ_REMOVE(&ch->conn->confirm_pending, ch, confirm_entry);
 		ch->confirm_queued = 0;
@@ -516,7 +534,7 @@ channel_send_entry(struct channel *ch, struct queue *q, struct qentry *e)
 		return;
 	}
 	n = message_rewrite(e->msg, NULL, 0, NULL, 0, channel_dcount_cb,
-	    &count, 0);
+	    &count, 0, NULL);
 	channel_send_content(ch, n);
 	message_unref(&n);
 }
@@ -669,14 +687,30 @@ store_on_commit(uint64_t committed)
  */
 static int
 channel_route(struct channel *ch, struct exchange *x, struct message *m,
-    int mandatory)
+    int mandatory, int *persisted)
 {
-	int			refused = 0;
+	int			refused = 0, bcc;
 	struct basic_return	br;
+	struct message		*pm = m;
 	size_t			i;
 
+	if (x->name[0] == '\0' && m->routing_key_len >
+	    sizeof REPLY_TO_PREFIX - 1 && memcmp(m->routing_key,
+	    REPLY_TO_PREFIX, sizeof REPLY_TO_PREFIX - 1) == 0 &&
+	    channel_reply_deliver(m)) {
+		if (persisted != NULL)
+			*persisted = 0;
+		return (0);
+	}
 	exchange_route(x, m->routing_key, m->routing_key_len, &m->headers,
 	    &channel_rr);
+	/* Sender-selected distribution: CC and BCC name more keys. */
+	if (m->headers.len > 0) {
+		channel_route_cc(x, m, "CC");
+		if ((bcc = channel_route_cc(x, m, "BCC")))
+			pm = message_rewrite(m, NULL, 0, NULL, 0,
+			    channel_drop_bcc_cb, NULL, 0, NULL);
+	}
 	if (channel_rr.n == 0 && mandatory) {
 		br.reply_code = AMQP_NO_ROUTE;
 		wire_shortstr_set(&br.reply_text, "NO_ROUTE");
@@ -684,12 +718,54 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 		shortstr_setn(&br.routing_key, m->routing_key,
 		    m->routing_key_len);
 		connection_send(ch->conn, ch->id, AMQP_BASIC_RETURN, &br);
-		channel_send_content(ch, m);
+		channel_send_content(ch, pm);
 	}
 	for (i = 0; i < channel_rr.n; i++)
-		if (queue_push(channel_rr.q[i], m) != 0)
+		if (queue_push(channel_rr.q[i], pm) != 0)
 			refused++;
+	if (persisted != NULL)
+		*persisted = pm->store_id != 0;
+	if (pm != m)
+		message_unref(&pm);
 	return (refused);
+}
+
+/* Route m again for each key of its CC or BCC header; 1 if present. */
+static int
+channel_route_cc(struct exchange *x, const struct message *m,
+    const char *name)
+{
+	struct field_value	v, k;
+	struct table_iter	it;
+
+	if (!table_find(&m->headers, name, &v))
+		return (0);
+	if (v.type == 'S')
+		exchange_route_more(x, (const char *)v.v.s.p, v.v.s.len,
+		    &m->headers, &channel_rr);
+	else if (v.type == 'A') {
+		table_iter_init(&it, &v.v.t);
+		while (array_next(&it, &k))
+			if (k.type == 'S')
+				exchange_route_more(x, (const char *)k.v.s.p,
+				    k.v.s.len, &m->headers, &channel_rr);
+	}
+	return (1);
+}
+
+/* Keep every header but BCC (0-9-1 extension: BCC is not delivered). */
+static void
+channel_drop_bcc_cb(const struct field_table *old, struct evbuffer *out,
+    void *arg)
+{
+	struct table_iter	it;
+	struct shortstr		key;
+	struct field_value	v;
+
+	table_iter_init(&it, old);
+	while (table_next(&it, &key, &v))
+		if (strcmp(key.s, "BCC") != 0)
+			table_add_value(out, key.s, &v);
 }
 
 /* The whole message is in: check the exchange, then route or hold (tx). */
@@ -699,8 +775,10 @@ channel_publish_done(struct channel *ch)
 	struct connection	*c = ch->conn;
 	struct message		*m = ch->msg;
 	struct exchange		*x;
+	struct message		*n;
+	char			 name[64];
 	uint64_t		 batch;
-	int			 rc = 0, refused, used;
+	int			 rc = 0, refused, persisted;
 
 	ch->msg = NULL;
 	if (ch->pub.immediate) {
@@ -732,15 +810,23 @@ channel_publish_done(struct channel *ch)
 		ch->ntxops++;
 		goto out;
 	}
-	used = store_batch_used();
 	batch = store_batch();
-	refused = channel_route(ch, x, m, ch->pub.mandatory);
+	if (ch->pub_fast_reply) {
+		/* Direct reply-to: replies name this channel's consumer. */
+		snprintf(name, sizeof name, "%s%s", REPLY_TO_PREFIX,
+		    ch->reply_key);
+		n = message_rewrite(m, NULL, 0, NULL, 0, NULL, NULL, 0, name);
+		message_unref(&m);
+		m = n;
+		ch->pub_fast_reply = 0;
+	}
+	refused = channel_route(ch, x, m, ch->pub.mandatory, &persisted);
 	if (ch->confirm) {
 		/*
 		 * Confirm once the store has committed what this publish
 		 * wrote (persistent messages in durable queues), or at once.
 		 */
-		if (m->store_id == 0 || (!used && !store_batch_used()))
+		if (!persisted)
 			batch = 0;
 		channel_confirm_add(ch, refused ? CW_NACK : CW_ACK,
 		    ++ch->pub_seq, batch);
@@ -750,25 +836,52 @@ out:
 	return (rc);
 }
 
+/* CC and BCC headers must be arrays (of routing keys), as RabbitMQ says. */
+static int
+channel_cc_check(struct channel *ch, const struct field_table *h)
+{
+	static const char	*names[] = { "CC", "BCC" };
+	struct field_value	 v;
+	size_t			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (table_find(h, names[i], &v) && v.type != 'A')
+			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+			    "invalid message: {unacceptable_type_in_header,"
+			    "\"%s\",%s}", names[i], args_type_name(v.type)));
+	}
+	return (0);
+}
+
 /* The expiration property must be a non-negative integer (RabbitMQ). */
 static int
 channel_expiration_check(struct channel *ch, const struct shortstr *e)
 {
-	size_t	i;
+	size_t		i = 0, digits;
+	int		neg = 0;
+	long long	n = 0;
 
-	if (e->len > 0 && e->s[0] == '-') {
-		for (i = 1; i < e->len && e->s[i] >= '0' && e->s[i] <= '9'; i++)
-			;
-		if (i == e->len && i > 1)
-			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
-			    "invalid expiration '%s': {value_negative,%s}",
-			    e->s, e->s));
-	}
-	for (i = 0; i < e->len && e->s[i] >= '0' && e->s[i] <= '9'; i++)
-		;
-	if (e->len == 0 || i != e->len)
+	/* As Erlang's string:to_integer/1: a sign, digits, nothing else. */
+	if (i < e->len && (e->s[i] == '+' || e->s[i] == '-'))
+		neg = e->s[i++] == '-';
+	for (digits = i; i < e->len && e->s[i] >= '0' && e->s[i] <= '9'; i++)
+		if (n <= 1000000000000000LL)
+			n = n * 10 + (e->s[i] - '0');
+	if (i == digits)
 		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
 		    "invalid expiration '%s': no_integer", e->s));
+	if (i != e->len)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid expiration '%s': {leftover_string,\"%s\"}", e->s,
+		    e->s + i));
+	if (neg && n != 0)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid expiration '%s': {value_negative,-%lld}", e->s,
+		    n));
+	if (n > ARGS_MAX_TTL)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid expiration '%s': {value_too_large,%lld}", e->s,
+		    n));
 	return (0);
 }
 
@@ -801,6 +914,17 @@ channel_content(struct channel *ch, const struct frame *f,
 			return (channel_error(ch, AMQP_PRECONDITION_FAILED,
 			    "user_id property set to '%s' but authenticated "
 			    "user was '%s'", props.user_id.s, ch->conn->user));
+		if ((props.flags & AMQP_BASIC_HEADERS_FLAG) &&
+		    (rc = channel_cc_check(ch, &props.headers)) != 0)
+			return (rc);
+		if ((props.flags & AMQP_BASIC_REPLY_TO_FLAG) &&
+		    strcmp(props.reply_to.s, REPLY_TO_QUEUE) == 0) {
+			if (ch->reply_tag == NULL)
+				return (channel_error(ch,
+				    AMQP_PRECONDITION_FAILED,
+				    "fast reply consumer does not exist"));
+			ch->pub_fast_reply = 1;
+		}
 		if ((props.flags & AMQP_BASIC_EXPIRATION_FLAG) &&
 		    (rc = channel_expiration_check(ch, &props.expiration)) !=
 		    0)
@@ -822,7 +946,8 @@ channel_content(struct channel *ch, const struct frame *f,
 			m->headers.len = props.headers.len;
 		}
 		if (props.flags & AMQP_BASIC_EXPIRATION_FLAG)
-			m->expiration = strtoll(props.expiration.s, NULL, 10);
+			m->expiration = llabs(strtoll(props.expiration.s, NULL,
+			    10));
 		ch->msg = m;
 		if (h->body_size == 0)
 			return (channel_publish_done(ch));
@@ -835,6 +960,92 @@ channel_content(struct channel *ch, const struct frame *f,
 	if (m->body_received == m->body_size)
 		return (channel_publish_done(ch));
 	return (0);
+}
+
+/*
+ * basic.consume from amq.rabbitmq.reply-to: no queue, a name for this
+ * channel that requests carry in reply_to.
+ */
+static int
+channel_reply_consume(struct channel *ch, struct basic_consume *a)
+{
+	struct basic_consume_ok	ok;
+
+	if (!a->no_ack)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "reply consumer cannot acknowledge"));
+	if (ch->reply_tag != NULL)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "reply consumer already set"));
+	if (a->consumer_tag.len == 0) {
+		memcpy(a->consumer_tag.s, "amq.ctag-", 9);
+		broker_random_name(a->consumer_tag.s + 9, 22);
+		a->consumer_tag.len = 31;
+	}
+	ch->reply_tag = xstrdup(a->consumer_tag.s);
+	broker_random_name(ch->reply_key, 24);
+	HASH_ADD(hh_reply, channel_replies, reply_key, strlen(ch->reply_key),
+	    ch);
+	if (!a->nowait) {
+		ok.consumer_tag = a->consumer_tag;
+		connection_send(ch->conn, ch->id, AMQP_BASIC_CONSUME_OK, &ok);
+	}
+	return (0);
+}
+
+/* The direct reply-to consumer goes (cancel, channel close). */
+static void
+channel_reply_cancel(struct channel *ch)
+{
+	if (ch->reply_tag == NULL)
+		return;
+	HASH_DELETE(hh_reply, channel_replies, ch);
+	free(ch->reply_tag);
+	ch->reply_tag = NULL;
+}
+
+/* The channel whose reply name this is, or NULL. */
+static struct channel *
+channel_reply_find(const char *name, size_t len)
+{
+	struct channel	*ch;
+	size_t		 pl = sizeof REPLY_TO_PREFIX - 1;
+
+	if (len <= pl || memcmp(name, REPLY_TO_PREFIX, pl) != 0)
+		return (NULL);
+	HASH_FIND(hh_reply, channel_replies, name + pl, len - pl, ch);
+	return (ch);
+}
+
+/* Is this the name of a live direct reply-to consumer? */
+int
+channel_reply_name_live(const char *name)
+{
+	return (channel_reply_find(name, strlen(name)) != NULL);
+}
+
+/*
+ * A reply published to amq.rabbitmq.reply-to.<token> through the default
+ * exchange goes straight to that channel's consumer, with delivery tag 1
+ * as RabbitMQ sends it.  0 when nobody has that name (unroutable).
+ */
+static int
+channel_reply_deliver(struct message *m)
+{
+	struct channel		*ch;
+	struct basic_deliver	 bd;
+
+	ch = channel_reply_find(m->routing_key, m->routing_key_len);
+	if (ch == NULL || ch->state != CH_OPEN)
+		return (0);
+	wire_shortstr_set(&bd.consumer_tag, ch->reply_tag);
+	bd.delivery_tag = 1;
+	bd.redelivered = 0;
+	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
+	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
+	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
+	channel_send_content(ch, m);
+	return (1);
 }
 
 /* Is q usable by this channel's connection (exclusive queues)? */
@@ -1035,15 +1246,35 @@ channel_queue_declare(struct channel *ch, struct queue_declare *a)
 	struct vhost		*v = c->vhost;
 	struct queue		*q;
 	struct queue_declare_ok	 ok;
+	struct field_value	 fv;
 	const char		*what = NULL;
 	int			 got = 0, cur = 0, rc;
 	char			 gen[64], why[700];
 
-	if (!a->passive && args_queue_validate(&a->arguments, &what, why,
-	    sizeof why) != 0)
+	if (strcmp(a->queue.s, REPLY_TO_QUEUE) == 0 || (a->passive &&
+	    channel_reply_name_live(a->queue.s))) {
+		/* The pseudo-queue of direct reply-to: nothing to create. */
+		if (!a->nowait) {
+			ok.queue = a->queue;
+			ok.message_count = 0;
+			ok.consumer_count = 1;
+			connection_send(c, ch->id, AMQP_QUEUE_DECLARE_OK, &ok);
+		}
+		return (0);
+	}
+	/* RabbitMQ checks these properties of quorum and stream queues first. */
+	if (!a->passive && table_find(&a->arguments, "x-queue-type", &fv) &&
+	    fv.type == 'S' && ((fv.v.s.len == 6 &&
+	    memcmp(fv.v.s.p, "quorum", 6) == 0) || (fv.v.s.len == 6 &&
+	    memcmp(fv.v.s.p, "stream", 6) == 0)) && (!a->durable ||
+	    a->exclusive || a->auto_delete))
 		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
-		    "invalid arg '%s' for queue '%s' in vhost '%s': %s", what,
-		    a->queue.s, v->name, why));
+		    "invalid property '%s' for queue '%s' in vhost '%s'",
+		    !a->durable ? "non-durable" : a->exclusive ?
+		    "exclusive-owner" : "auto-delete", a->queue.s, v->name));
+	if (!a->passive && args_queue_validate(&a->arguments, a->queue.s,
+	    v->name, why, sizeof why) != 0)
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED, "%s", why));
 	what = NULL;
 	/* As RabbitMQ: an exclusive queue is never durable. */
 	if (a->exclusive)
@@ -1225,6 +1456,8 @@ channel_basic_consume(struct channel *ch, struct basic_consume *a)
 	int64_t			 prio;
 	int			 rc;
 
+	if (strcmp(a->queue.s, REPLY_TO_QUEUE) == 0)
+		return (channel_reply_consume(ch, a));
 	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
 		return (rc);
 	o = TAILQ_FIRST(&q->consumers);
@@ -1232,6 +1465,12 @@ channel_basic_consume(struct channel *ch, struct basic_consume *a)
 		return (channel_error(ch, AMQP_ACCESS_REFUSED,
 		    "queue '%s' in vhost '%s' in exclusive use", q->name,
 		    v->name));
+	if (table_find(&a->arguments, "x-priority", &fv) &&
+	    (fv.type == 't' || field_value_int(&fv, &prio) != 0))
+		return (channel_error(ch, AMQP_PRECONDITION_FAILED,
+		    "invalid arg 'x-priority' for queue '%s' in vhost '%s': "
+		    "\"expected integer, got %s\"", q->name, v->name,
+		    args_type_name(fv.type)));
 	if (a->consumer_tag.len == 0) {
 		memcpy(a->consumer_tag.s, "amq.ctag-", 9);
 		broker_random_name(a->consumer_tag.s + 9, 22);
@@ -1251,8 +1490,7 @@ channel_basic_consume(struct channel *ch, struct basic_consume *a)
 	c->no_ack = a->no_ack;
 	c->exclusive = a->exclusive;
 	c->prefetch = ch->prefetch;
-	if (table_find(&a->arguments, "x-priority", &fv) &&
-	    field_value_int(&fv, &prio) == 0)
+	if (table_find(&a->arguments, "x-priority", &fv))
 		c->priority = (int32_t)prio;
 	HASH_ADD(hh, ch->consumers, tag, c->taglen, c);
 	ch->nconsumers++;
@@ -1276,6 +1514,9 @@ channel_basic_cancel(struct channel *ch, struct basic_cancel *a)
 	    c);
 	if (c != NULL)
 		channel_consumer_free(ch, c);
+	else if (ch->reply_tag != NULL &&
+	    strcmp(ch->reply_tag, a->consumer_tag.s) == 0)
+		channel_reply_cancel(ch);
 	if (!a->nowait) {
 		ok.consumer_tag = a->consumer_tag;
 		connection_send(ch->conn, ch->id, AMQP_BASIC_CANCEL_OK, &ok);
@@ -1295,6 +1536,7 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 
 	if ((rc = channel_queue_get(ch, &a->queue, &q)) != 0)
 		return (rc);
+	queue_touch(q);
 	if (!queue_take(q, &e)) {
 		memset(&empty, 0, sizeof empty);
 		connection_send(ch->conn, ch->id, AMQP_BASIC_GET_EMPTY,
@@ -1303,7 +1545,6 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 	}
 	if (QUEUE_PERSISTED(q, e.msg))
 		store_delivered(q, e.seq);
-	queue_touch(q);
 	if (a->no_ack) {
 		ok.delivery_tag = ++ch->next_tag;
 		queue_forget(q, e.msg, e.seq);
@@ -1361,7 +1602,8 @@ channel_tx_commit(struct channel *ch)
 			x = vhost_exchange_find(ch->conn->vhost,
 			    op->msg->exchange);
 			if (x != NULL)
-				channel_route(ch, x, op->msg, op->mandatory);
+				channel_route(ch, x, op->msg, op->mandatory,
+				    NULL);
 			message_unref(&op->msg);
 		} else if (op->multiple || channel_ua_find(ch, op->tag) != NULL)
 			channel_ack(ch, op->tag, op->multiple, op->requeue,

@@ -86,6 +86,10 @@ struct channel {
 	uint16_t		 prefetch;	/* for new consumers */
 	uint16_t		 prefetch_global;
 	struct shortstr		 last_queue;	/* last declared here */
+	char			*reply_tag;	/* owned: direct reply-to consumer */
+	char			 reply_key[32];	/* its name's token */
+	uint8_t			 pub_fast_reply; /* this publish asks for it */
+	UT_hash_handle		 hh_reply;	/* channel_replies by key */
 	TAILQ_ENTRY(channel)	 confirm_entry;	/* conn->confirm_pending */
 	UT_hash_handle		 hh;		/* conn->channels */
 };
@@ -113,6 +117,11 @@ int		 consumer_has_credit(const struct consumer *);
 void		 consumer_deliver(struct consumer *, struct qentry *);
 /* The queue went away: tell the consumer's client and drop it. */
 void		 consumer_queue_deleted(struct consumer *);
+#define REPLY_TO_QUEUE		"amq.rabbitmq.reply-to"
+#define REPLY_TO_PREFIX		"amq.rabbitmq.reply-to."
+/* Is this the name of a live direct reply-to consumer? */
+int		 channel_reply_name_live(const char *);
+
 /* Raise a channel error: "CODE_NAME - text" into conn->err; returns code. */
 int		 channel_error(struct channel *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

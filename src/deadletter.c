@@ -34,6 +34,9 @@ struct deadletter_ctx {
 };
 
 /* Is a longstr value equal to the C string s? */
+static void	deadletter_headers_build(const struct field_table *,
+		    struct evbuffer *, void *);
+
 static int
 deadletter_str_is(const struct field_value *v, const char *s)
 {
@@ -113,9 +116,60 @@ deadletter_bump(const struct field_table *old, struct evbuffer *tb)
 	}
 }
 
-/* Build the dead-lettered message's headers. */
+struct deadletter_hdr {
+	struct shortstr		key;
+	struct field_value	v;
+};
+
+/* Order header keys as Erlang orders binaries. */
+static int
+deadletter_hdr_cmp(const void *a, const void *b)
+{
+	const struct deadletter_hdr	*x = a, *y = b;
+	int				 c;
+
+	c = memcmp(x->key.s, y->key.s, x->key.len < y->key.len ? x->key.len :
+	    y->key.len);
+	return (c != 0 ? c : (int)x->key.len - (int)y->key.len);
+}
+
+/*
+ * Build the dead-lettered message's headers, sorted by key as RabbitMQ
+ * leaves them (rabbit_misc:set_table_value sorts the table).
+ */
 static void
 deadletter_headers_cb(const struct field_table *old, struct evbuffer *out,
+    void *arg)
+{
+	struct evbuffer		*tmp = evbuffer_new();
+	struct field_table	 t;
+	struct deadletter_hdr	*h = NULL;
+	size_t			 n = 0, cap = 0, i;
+	struct table_iter	 it;
+
+	deadletter_headers_build(old, tmp, arg);
+	t.len = (uint32_t)evbuffer_get_length(tmp);
+	t.p = evbuffer_pullup(tmp, -1);
+	table_iter_init(&it, &t);
+	for (;;) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			h = xreallocarray(h, cap, sizeof *h);
+		}
+		if (!table_next(&it, &h[n].key, &h[n].v))
+			break;
+		n++;
+	}
+	qsort(h, n, sizeof *h, deadletter_hdr_cmp);
+	for (i = 0; i < n; i++)
+		table_add_value(out, h[i].key.s, &h[i].v);
+	free(h);
+	evbuffer_free(tmp);
+}
+
+/* The new headers, unsorted. */
+static void
+deadletter_headers_build(const struct field_table *old, struct evbuffer *out,
     void *arg)
 {
 	struct deadletter_ctx	*ctx = arg;
@@ -123,7 +177,7 @@ deadletter_headers_cb(const struct field_table *old, struct evbuffer *out,
 	struct evbuffer		*arr, *tb, *rks;
 	struct table_iter	 it;
 	struct shortstr		 key;
-	struct field_value	 v, deaths, q, r;
+	struct field_value	 v, deaths, q, r, time, keys;
 	struct timeval		 tv;
 	char			 exp[32];
 	int			 have = 0, matched = 0;
@@ -160,24 +214,42 @@ deadletter_headers_cb(const struct field_table *old, struct evbuffer *out,
 		}
 	}
 	if (!matched) {
+		/*
+		 * RabbitMQ writes the first death's table in this order, and
+		 * a later new one sorted by key.
+		 */
 		gettimeofday(&tv, NULL);
-		table_add_int(tb, "count", 1);
-		table_add_longstr(tb, "reason", ctx->reason);
-		table_add_longstr(tb, "queue", ctx->q->name);
-		v.type = 'T';
-		v.v.u = (uint64_t)tv.tv_sec;
-		table_add_value(tb, "time", &v);
-		deadletter_add_str(tb, "exchange", m->exchange,
-		    m->exchange_len);
+		time.type = 'T';
+		time.v.u = (uint64_t)tv.tv_sec;
 		deadletter_routing_keys(m, rks);
-		v.type = 'A';
-		v.v.t.len = (uint32_t)evbuffer_get_length(rks);
-		v.v.t.p = evbuffer_pullup(rks, -1);
-		table_add_value(tb, "routing-keys", &v);
-		if (m->expiration >= 0) {
+		keys.type = 'A';
+		keys.v.t.len = (uint32_t)evbuffer_get_length(rks);
+		keys.v.t.p = evbuffer_pullup(rks, -1);
+		exp[0] = '\0';
+		if (m->expiration >= 0)
 			snprintf(exp, sizeof exp, "%lld",
 			    (long long)m->expiration);
-			table_add_longstr(tb, "original-expiration", exp);
+		table_add_int(tb, "count", 1);
+		if (!have) {
+			table_add_longstr(tb, "reason", ctx->reason);
+			table_add_longstr(tb, "queue", ctx->q->name);
+			table_add_value(tb, "time", &time);
+			deadletter_add_str(tb, "exchange", m->exchange,
+			    m->exchange_len);
+			table_add_value(tb, "routing-keys", &keys);
+			if (exp[0] != '\0')
+				table_add_longstr(tb, "original-expiration",
+				    exp);
+		} else {
+			deadletter_add_str(tb, "exchange", m->exchange,
+			    m->exchange_len);
+			if (exp[0] != '\0')
+				table_add_longstr(tb, "original-expiration",
+				    exp);
+			table_add_longstr(tb, "queue", ctx->q->name);
+			table_add_longstr(tb, "reason", ctx->reason);
+			table_add_value(tb, "routing-keys", &keys);
+			table_add_value(tb, "time", &time);
 		}
 	}
 	deadletter_add_table_elem(arr, tb);
@@ -261,7 +333,7 @@ deadletter(struct queue *q, struct message *m, const char *reason)
 		rklen = m->routing_key_len;
 	}
 	n = message_rewrite(m, x->name, strlen(x->name), rk, rklen,
-	    deadletter_headers_cb, &ctx, 1);
+	    deadletter_headers_cb, &ctx, 1, NULL);
 	exchange_route(x, rk, rklen, &n->headers, &rr);
 	if (q->dlrk == NULL && table_find(&n->headers, "CC", &cc)) {
 		if (cc.type == 'S')

@@ -82,7 +82,7 @@ message_parse_props(struct message *m)
 struct message *
 message_rewrite(const struct message *m, const char *x, size_t xlen,
     const char *rk, size_t rklen, message_headers_cb edit, void *arg,
-    int drop_expiration)
+    int drop_expiration, const char *reply_to)
 {
 	struct basic_props	 props;
 	struct evbuffer		*hb, *pb;
@@ -92,15 +92,21 @@ message_rewrite(const struct message *m, const char *x, size_t xlen,
 	(void)props_decode(m->props, m->props_len, &props);
 	hb = evbuffer_new();
 	pb = evbuffer_new();
-	edit(&m->headers, hb, arg);
+	if (edit != NULL)
+		edit(&m->headers, hb, arg);
+	else
+		evbuffer_add(hb, m->headers.p, m->headers.len);
 	props.headers.len = (uint32_t)evbuffer_get_length(hb);
 	props.headers.p = evbuffer_pullup(hb, -1);
+	/* An emptied table stays (RabbitMQ keeps "headers: []"). */
 	if (props.headers.len > 0)
 		props.flags |= AMQP_BASIC_HEADERS_FLAG;
-	else
-		props.flags &= ~AMQP_BASIC_HEADERS_FLAG;
 	if (drop_expiration)
 		props.flags &= ~AMQP_BASIC_EXPIRATION_FLAG;
+	if (reply_to != NULL) {
+		wire_shortstr_set(&props.reply_to, reply_to);
+		props.flags |= AMQP_BASIC_REPLY_TO_FLAG;
+	}
 	props_encode(pb, &props);
 	if (x == NULL) {
 		x = m->exchange;

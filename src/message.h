@@ -40,14 +40,15 @@ struct message	*message_ref(struct message *);
 void		 message_unref(struct message **);
 /*
  * A copy of m with new headers: edit(old headers, new table body, arg)
- * appends the entries it wants.  Exchange and routing key are replaced
- * when given (x non-NULL); the expiration property is dropped when asked.
+ * appends the entries it wants (NULL: the same headers).  Exchange and
+ * routing key are replaced when given (x non-NULL); the expiration
+ * property is dropped when asked; reply_to replaced when non-NULL.
  */
 typedef void (*message_headers_cb)(const struct field_table *,
     struct evbuffer *, void *);
 struct message	*message_rewrite(const struct message *, const char *,
 		    size_t, const char *, size_t, message_headers_cb, void *,
-		    int);
+		    int, const char *);
 /* Set the fields the broker reads from the property bytes. */
 void		 message_parse_props(struct message *);
 /* Bytes the message costs in memory. */

@@ -28,7 +28,7 @@ static void	queue_free(struct queue *);
 static void	queue_args(struct queue *);
 static void	queue_drop_over(struct queue *);
 static void	queue_page_in(struct queue *);
-static void	queue_expire(struct queue *);
+static void	queue_expire(struct queue *, int);
 static void	queue_ttl_schedule(struct queue *);
 static void	queue_ttl_cb(evutil_socket_t, short, void *);
 static void	queue_expires_cb(evutil_socket_t, short, void *);
@@ -269,7 +269,8 @@ queue_push(struct queue *q, struct message *m)
 	queue_drop_over(q);
 	if (ttl >= 0) {
 		/* Not deliverable at once: an expiration of 0 ends it now. */
-		queue_expire(q);
+		q->ttl_seen = 1;
+		queue_expire(q, 0);
 		queue_ttl_schedule(q);
 	}
 	return (0);
@@ -364,9 +365,13 @@ queue_entry_drop(struct queue *q, struct qentry *e, const char *reason)
 	message_unref(&e->msg);
 }
 
-/* Drop (or dead-letter) expired messages from the head of each level. */
+/*
+ * Drop (or dead-letter) expired messages from the head of each level.  A
+ * message due this very millisecond (a TTL of 0) still goes to a consumer
+ * that can take it at once: delivery checks with strict set.
+ */
 static void
-queue_expire(struct queue *q)
+queue_expire(struct queue *q, int strict)
 {
 	struct qring	*r;
 	struct qentry	 e;
@@ -376,7 +381,7 @@ queue_expire(struct queue *q)
 	for (i = 0; i < q->nlevels; i++) {
 		r = &q->levels[i];
 		while (r->count > 0 && r->ring[r->head].expires != 0 &&
-		    r->ring[r->head].expires <= now) {
+		    r->ring[r->head].expires + (strict ? 1 : 0) <= now) {
 			e = r->ring[r->head];
 			r->ring[r->head].msg = NULL;
 			r->head = (r->head + 1) % r->cap;
@@ -407,7 +412,7 @@ queue_ttl_schedule(struct queue *q)
 		    q->levels[i].ring[q->levels[i].head].expires < due))
 			due = q->levels[i].ring[q->levels[i].head].expires;
 	}
-	if (due == 0 || due == q->ttl_due)
+	if (due == 0 || (q->ttl_due != 0 && due >= q->ttl_due))
 		return;
 	if (q->ttl_ev == NULL)
 		q->ttl_ev = evtimer_new(broker->base, queue_ttl_cb, q);
@@ -427,7 +432,7 @@ queue_ttl_cb(evutil_socket_t fd, short what, void *arg)
 
 	q->ttl_due = 0;
 	queue_ref(q);
-	queue_expire(q);
+	queue_expire(q, 0);
 	queue_ttl_schedule(q);
 	queue_unref(&q);
 }
@@ -469,13 +474,19 @@ queue_take(struct queue *q, struct qentry *e)
 	struct qring	*r;
 
 	for (;;) {
-		queue_expire(q);
+		if (q->ttl_seen)
+			queue_expire(q, 1);
 		if ((r = queue_top(q)) == NULL)
 			return (0);
 		if (QENTRY_PAGED(&r->ring[r->head]))
 			queue_page_in(q);
-		if (!QENTRY_PAGED(&r->ring[r->head]))
-			return (queue_pop(q, e));
+		if (!QENTRY_PAGED(&r->ring[r->head])) {
+			queue_pop(q, e);
+			/* The new head may be due already. */
+			if (q->ttl_seen)
+				queue_ttl_schedule(q);
+			return (1);
+		}
 		/* The store could not give it back: it is gone. */
 		log_error("queue '%s': message %llu could not be read back "
 		    "from the store", q->name, (unsigned long long)

@@ -93,6 +93,7 @@ struct queue {
 	char			*dlx;		/* owned: x-dead-letter-exchange */
 	char			*dlrk;		/* owned: ...-routing-key */
 	uint8_t			 sac;		/* x-single-active-consumer */
+	uint8_t			 ttl_seen;	/* some entry may expire */
 	struct event		*ttl_ev;	/* owned: next head expiry */
 	uint64_t		 ttl_due;
 	struct event		*expires_ev;	/* owned: x-expires */
