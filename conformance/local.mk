@@ -20,6 +20,13 @@ include $(srcdir)/conformance/py.mk
 include $(srcdir)/conformance/raw.mk
 include $(srcdir)/conformance/c.mk
 include $(srcdir)/conformance/node.mk
+include $(srcdir)/conformance/ext.mk
+# The extension tests (ext.mk) of what Warren implements so far.
+conformance_tests += conformance/py/13-ext-ttl.py \
+	conformance/py/13-ext-expires.py conformance/py/13-ext-dlx.py \
+	conformance/py/13-ext-maxlen.py conformance/py/13-ext-priority.py \
+	conformance/py/13-ext-delivery-limit.py conformance/py/13-ext-args.py \
+	conformance/py/13-ext-reply-to.py conformance/py/13-ext-cc-bcc.py
 TESTS += $(conformance_tests)
 EXTRA_DIST += conformance/lib/harness.py
 

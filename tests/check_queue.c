@@ -70,14 +70,14 @@ START_TEST(test_queue_fifo_across_growth)
 		message_unref(&m);
 		/* Interleave pops so that the ring wraps before it grows. */
 		if (i % 3 == 0) {
-			ck_assert(queue_pop(q, &e));
+			ck_assert(queue_take(q, &e));
 			ck_assert_uint_eq(num(e.msg), i / 3);
 			message_unref(&e.msg);
 		}
 	}
 	ck_assert_uint_eq(q->bytes, q->count * 4);
 	i = 334;
-	while (queue_pop(q, &e)) {
+	while (queue_take(q, &e)) {
 		ck_assert_uint_eq(num(e.msg), i);
 		ck_assert_int_eq(e.redelivered, 0);
 		message_unref(&e.msg);
@@ -102,31 +102,31 @@ START_TEST(test_queue_requeue_keeps_order)
 		message_unref(&m);
 	}
 	for (i = 0; i < 5; i++)
-		ck_assert(queue_pop(q, &e[i]));
+		ck_assert(queue_take(q, &e[i]));
 	/* Requeue 4, 2, 0 (newest first), as a channel does. */
-	queue_requeue(q, e[4].msg, e[4].seq);
-	queue_requeue(q, e[2].msg, e[2].seq);
-	queue_requeue(q, e[0].msg, e[0].seq);
+	queue_requeue(q, &e[4]);
+	queue_requeue(q, &e[2]);
+	queue_requeue(q, &e[0]);
 	message_unref(&e[1].msg);
 	message_unref(&e[3].msg);
 	ck_assert_uint_eq(q->count, 8);
-	ck_assert(queue_pop(q, &x));
+	ck_assert(queue_take(q, &x));
 	ck_assert_uint_eq(num(x.msg), 0);
 	ck_assert_int_eq(x.redelivered, 1);
 	message_unref(&x.msg);
-	ck_assert(queue_pop(q, &x));
+	ck_assert(queue_take(q, &x));
 	ck_assert_uint_eq(num(x.msg), 2);
 	message_unref(&x.msg);
-	ck_assert(queue_pop(q, &x));
+	ck_assert(queue_take(q, &x));
 	ck_assert_uint_eq(num(x.msg), 4);
 	message_unref(&x.msg);
-	ck_assert(queue_pop(q, &x));
+	ck_assert(queue_take(q, &x));
 	ck_assert_uint_eq(num(x.msg), 5);
 	ck_assert_int_eq(x.redelivered, 0);
 	message_unref(&x.msg);
 	ck_assert_uint_eq(queue_purge(q), 4);
 	ck_assert_uint_eq(q->count, 0);
-	ck_assert(!queue_pop(q, &x));
+	ck_assert(!queue_take(q, &x));
 }
 END_TEST
 
@@ -142,7 +142,7 @@ START_TEST(test_queue_shares_one_message)
 	queue_push(a, m);
 	queue_push(b, m);
 	ck_assert_uint_eq(m->refcnt, 3);
-	ck_assert(queue_pop(a, &e));
+	ck_assert(queue_take(a, &e));
 	ck_assert_ptr_eq(e.msg, m);
 	message_unref(&e.msg);
 	ck_assert_uint_eq(queue_delete(b), 1);
