@@ -26,7 +26,8 @@ conformance_tests += conformance/py/13-ext-ttl.py \
 	conformance/py/13-ext-expires.py conformance/py/13-ext-dlx.py \
 	conformance/py/13-ext-maxlen.py conformance/py/13-ext-priority.py \
 	conformance/py/13-ext-delivery-limit.py conformance/py/13-ext-args.py \
-	conformance/py/13-ext-reply-to.py conformance/py/13-ext-cc-bcc.py
+	conformance/py/13-ext-reply-to.py conformance/py/13-ext-cc-bcc.py \
+	conformance/py/13-ext-delayed.py conformance/py/13-ext-dedup.py
 TESTS += $(conformance_tests)
 EXTRA_DIST += conformance/lib/harness.py
 

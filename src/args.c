@@ -19,7 +19,8 @@ const char *const args_queue_keys[] = {
 };
 
 /* ... and an exchange. */
-const char *const args_exchange_keys[] = { "alternate-exchange", NULL };
+const char *const args_exchange_keys[] = { "alternate-exchange",
+	"x-delayed-type", NULL };
 
 /* RabbitMQ's name for a field type. */
 const char *

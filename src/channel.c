@@ -17,6 +17,8 @@
 #include "channel.h"
 #include "conf.h"
 #include "connection.h"
+#include "dedup.h"
+#include "delayed.h"
 #include "exchange.h"
 #include "message.h"
 #include "queue.h"
@@ -62,6 +64,7 @@ static int	channel_route(struct channel *, struct exchange *,
 		    struct message *, int, int *);
 static int	channel_route_cc(struct exchange *, const struct message *,
 		    const char *);
+static int64_t	channel_cache_ttl(const struct message *);
 static void	channel_drop_bcc_cb(const struct field_table *,
 		    struct evbuffer *, void *);
 static int	channel_queue_owned(struct channel *, struct queue *);
@@ -692,7 +695,9 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 	int			refused = 0, bcc;
 	struct basic_return	br;
 	struct message		*pm = m;
-	size_t			i;
+	size_t			i, keylen;
+	uint64_t		delay;
+	char			key[512];
 
 	if (x->name[0] == '\0' && m->routing_key_len >
 	    sizeof REPLY_TO_PREFIX - 1 && memcmp(m->routing_key,
@@ -702,10 +707,21 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 			*persisted = 0;
 		return (0);
 	}
-	exchange_route(x, m->routing_key, m->routing_key_len, &m->headers,
-	    &channel_rr);
+	if (persisted != NULL)
+		*persisted = 0;
+	if (x->kind == XKIND_DELAYED && (delay = delayed_delay(m)) != 0) {
+		/* Routed when due; never returned (it is not unroutable). */
+		delayed_add(x, m, delay);
+		return (0);
+	}
+	if (x->kind == XKIND_DEDUP && dedup_key(m, key, sizeof key, &keylen)
+	    && dedup_seen(x->dedup, key, keylen, channel_cache_ttl(m)))
+		channel_rr.n = 0;	/* a repeat: confirmed, not routed */
+	else
+		exchange_route(x, m->routing_key, m->routing_key_len,
+		    &m->headers, &channel_rr);
 	/* Sender-selected distribution: CC and BCC name more keys. */
-	if (m->headers.len > 0) {
+	if (m->headers.len > 0 && x->kind != XKIND_DEDUP) {
 		channel_route_cc(x, m, "CC");
 		if ((bcc = channel_route_cc(x, m, "BCC")))
 			pm = message_rewrite(m, NULL, 0, NULL, 0,
@@ -728,6 +744,19 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 	if (pm != m)
 		message_unref(&pm);
 	return (refused);
+}
+
+/* A message's own x-cache-ttl header (dedup exchanges), or -1. */
+static int64_t
+channel_cache_ttl(const struct message *m)
+{
+	struct field_value	v;
+	int64_t			n;
+
+	if (table_find(&m->headers, "x-cache-ttl", &v) &&
+	    field_value_int(&v, &n) == 0 && n > 0)
+		return (n);
+	return (-1);
 }
 
 /* Route m again for each key of its CC or BCC header; 1 if present. */
@@ -1026,8 +1055,8 @@ channel_reply_name_live(const char *name)
 
 /*
  * A reply published to amq.rabbitmq.reply-to.<token> through the default
- * exchange goes straight to that channel's consumer, with delivery tag 1
- * as RabbitMQ sends it.  0 when nobody has that name (unroutable).
+ * exchange goes straight to that channel's consumer.  0 when nobody has
+ * that name (unroutable).
  */
 static int
 channel_reply_deliver(struct message *m)
@@ -1039,7 +1068,8 @@ channel_reply_deliver(struct message *m)
 	if (ch == NULL || ch->state != CH_OPEN)
 		return (0);
 	wire_shortstr_set(&bd.consumer_tag, ch->reply_tag);
-	bd.delivery_tag = 1;
+	/* RabbitMQ 3.10: the channel's next tag, not used up. */
+	bd.delivery_tag = ch->next_tag + 1;
 	bd.redelivered = 0;
 	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
 	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
@@ -1120,24 +1150,26 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 	struct exchange			*x;
 	const char			*name = a->exchange.s;
 	const char			*what = NULL, *got = NULL, *cur = NULL;
+	enum exchange_kind		 kind;
 	char				 why[700];
+	int				 rc;
 
 	if (a->exchange.len == 0)
 		return (channel_error(ch, AMQP_ACCESS_REFUSED,
 		    "operation not permitted on the default exchange"));
-	if (!a->passive && (type = exchange_type_find(a->type.s)) == NULL)
-		return (channel_error(ch, AMQP_COMMAND_INVALID,
-		    "unknown exchange type '%s'", a->type.s));
+	if (!a->passive && (rc = exchange_resolve(a->type.s, &a->arguments,
+	    &type, &kind, why, sizeof why)) != 0)
+		return (channel_error(ch, rc, "%s", why));
 	x = vhost_exchange_find(v, name);
 	if (a->passive) {
 		if (x == NULL)
 			return (channel_error(ch, AMQP_NOT_FOUND,
 			    "no exchange '%s' in vhost '%s'", name, v->name));
 	} else if (x != NULL) {
-		if (type != x->type) {
+		if (strcmp(a->type.s, exchange_type_name(x)) != 0) {
 			what = "type";
-			got = type->name;
-			cur = x->type->name;
+			got = a->type.s;
+			cur = exchange_type_name(x);
 		} else if (a->durable != x->durable) {
 			what = "durable";
 			got = tf(a->durable);
@@ -1168,6 +1200,7 @@ channel_exchange_declare(struct channel *ch, struct exchange_declare *a)
 			    "'amq.*'", name));
 		x = exchange_new(v, name, type, a->durable, a->auto_delete,
 		    a->internal, &a->arguments);
+		exchange_set_kind(x, kind);
 		store_exchange_put(x);
 	}
 	if (!a->nowait)

@@ -5,11 +5,14 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
 #include "exchange.h"
+#include "amqp_defs.h"
+#include "dedup.h"
 #include "queue.h"
 #include "store.h"
 #include "vhost.h"
@@ -35,6 +38,8 @@ static int	exchange_binding_same(struct binding *, struct queue *,
 		    const struct field_table *);
 static void	route_result_add(struct route_result *, struct queue *);
 
+static uint64_t	exchange_uids;
+
 /* The exchange type called name, or NULL. */
 const struct exchange_type *
 exchange_type_find(const char *name)
@@ -49,6 +54,116 @@ exchange_type_find(const char *name)
 		if (strcmp(types[i]->name, name) == 0)
 			return (types[i]);
 	return (NULL);
+}
+
+/* An integer argument, or a string of digits (the dedup plugin's way). */
+static int
+exchange_arg_uint(const struct field_table *args, const char *key,
+    int64_t *out)
+{
+	struct field_value	v;
+	int64_t			n = 0;
+	uint32_t		i;
+
+	if (!table_find(args, key, &v))
+		return (-1);
+	if (v.type == 'S') {
+		if (v.v.s.len == 0 || v.v.s.len > 18)
+			return (-2);
+		for (i = 0; i < v.v.s.len; i++) {
+			if (v.v.s.p[i] < '0' || v.v.s.p[i] > '9')
+				return (-2);
+			n = n * 10 + (v.v.s.p[i] - '0');
+		}
+		*out = n;
+		return (0);
+	}
+	if (v.type == 't' || field_value_int(&v, out) != 0)
+		return (-2);
+	return (0);
+}
+
+/* Resolve a declared type name and check the kind's arguments. */
+int
+exchange_resolve(const char *name, const struct field_table *args,
+    const struct exchange_type **type, enum exchange_kind *kind,
+    char *cause, size_t len)
+{
+	struct field_value	v;
+	int64_t			n;
+	char			tname[256];
+
+	*kind = XKIND_PLAIN;
+	if (strcmp(name, "x-delayed-message") == 0) {
+		*kind = XKIND_DELAYED;
+		if (!table_find(args, "x-delayed-type", &v) || v.type != 'S' ||
+		    v.v.s.len >= sizeof tname) {
+			snprintf(cause, len, "Invalid argument, 'x-delayed-type' "
+			    "must be an existing exchange type");
+			return (AMQP_PRECONDITION_FAILED);
+		}
+		memcpy(tname, v.v.s.p, v.v.s.len);
+		tname[v.v.s.len] = '\0';
+		name = tname;
+	} else if (strcmp(name, "x-message-deduplication") == 0) {
+		*kind = XKIND_DEDUP;
+		if (exchange_arg_uint(args, "x-cache-size", &n) != 0 ||
+		    n <= 0) {
+			snprintf(cause, len, "Missing or invalid argument, "
+			    "'x-cache-size' must be an integer greater than 0");
+			return (AMQP_PRECONDITION_FAILED);
+		}
+		if (exchange_arg_uint(args, "x-cache-ttl", &n) == -2 ||
+		    (table_find(args, "x-cache-ttl", &v) && n <= 0)) {
+			snprintf(cause, len, "Invalid argument, 'x-cache-ttl' "
+			    "must be an integer greater than 0");
+			return (AMQP_PRECONDITION_FAILED);
+		}
+		if (table_find(args, "x-cache-persistence", &v) &&
+		    (v.type != 'S' || ((v.v.s.len != 4 ||
+		    memcmp(v.v.s.p, "disk", 4) != 0) && (v.v.s.len != 6 ||
+		    memcmp(v.v.s.p, "memory", 6) != 0)))) {
+			snprintf(cause, len, "Invalid argument, "
+			    "'x-cache-persistence' must be either 'disk' or "
+			    "'memory'");
+			return (AMQP_PRECONDITION_FAILED);
+		}
+		name = "fanout";
+	}
+	if ((*type = exchange_type_find(name)) == NULL) {
+		snprintf(cause, len, "unknown exchange type '%s'", name);
+		return (AMQP_COMMAND_INVALID);
+	}
+	return (0);
+}
+
+/* The type name as declared. */
+const char *
+exchange_type_name(const struct exchange *x)
+{
+	switch (x->kind) {
+	case XKIND_DELAYED:
+		return ("x-delayed-message");
+	case XKIND_DEDUP:
+		return ("x-message-deduplication");
+	default:
+		return (x->type->name);
+	}
+}
+
+/* Make x delayed or deduplicating (its arguments were checked). */
+void
+exchange_set_kind(struct exchange *x, enum exchange_kind kind)
+{
+	int64_t	size = 0, ttl = -1;
+
+	x->kind = kind;
+	if (kind != XKIND_DEDUP)
+		return;
+	(void)exchange_arg_uint(&x->args, "x-cache-size", &size);
+	if (exchange_arg_uint(&x->args, "x-cache-ttl", &ttl) != 0)
+		ttl = -1;
+	x->dedup = dedup_new((uint64_t)size, ttl);
 }
 
 /* Make an exchange and add it to its vhost. */
@@ -68,6 +183,7 @@ exchange_new(struct vhost *v, const char *name,
 	x->durable = durable != 0;
 	x->auto_delete = auto_delete != 0;
 	x->internal = internal != 0;
+	x->uid = ++exchange_uids;
 	if (args != NULL && args->len > 0) {
 		x->args_buf = xmalloc(args->len);
 		memcpy(x->args_buf, args->p, args->len);
@@ -115,6 +231,7 @@ exchange_free(struct exchange *x)
 		exchange_binding_free(b);
 	HASH_DEL(x->vhost->exchanges, x);
 	x->type->destroy(x->state);
+	dedup_free(&x->dedup);
 	free(x->alternate);
 	free(x->args_buf);
 	free(x->name);

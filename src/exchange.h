@@ -67,6 +67,15 @@ size_t	exchange_topic_nodes(void *);
 
 #include <uthash.h>
 
+/* What an exchange is beyond its routing type. */
+enum exchange_kind {
+	XKIND_PLAIN,
+	XKIND_DELAYED,		/* x-delayed-message (routes by x-delayed-type) */
+	XKIND_DEDUP		/* x-message-deduplication (routes as fanout) */
+};
+
+struct dedup_cache;
+
 /* An exchange in a vhost. */
 struct exchange {
 	char			*name;		/* owned */
@@ -82,6 +91,9 @@ struct exchange {
 	unsigned		 nbindings;
 	struct binding_list	 bindings_in;	/* as a destination */
 	uint32_t		 route_gen;
+	enum exchange_kind	 kind;
+	uint64_t		 uid;		/* unique for the broker's life */
+	struct dedup_cache	*dedup;		/* owned: XKIND_DEDUP */
 	UT_hash_handle		 hh;		/* vhost->exchanges */
 };
 
@@ -92,6 +104,18 @@ struct route_result {
 };
 
 const struct exchange_type *exchange_type_find(const char *);
+/*
+ * Resolve a declared type name with its arguments (x-delayed-message,
+ * x-message-deduplication): 0 with *type and *kind set, or a reply code
+ * with RabbitMQ-style text (after "CODE - ") in cause.
+ */
+int		 exchange_resolve(const char *, const struct field_table *,
+		    const struct exchange_type **, enum exchange_kind *,
+		    char *, size_t);
+/* The type name as declared. */
+const char	*exchange_type_name(const struct exchange *);
+/* Make the exchange a delayed or deduplicating one. */
+void		 exchange_set_kind(struct exchange *, enum exchange_kind);
 struct exchange	*exchange_new(struct vhost *, const char *,
 		    const struct exchange_type *, int, int, int,
 		    const struct field_table *);

@@ -17,6 +17,7 @@
 #include "broker.h"
 #include "conf.h"
 #include "connection.h"
+#include "delayed.h"
 #include "listener.h"
 #include "store.h"
 
@@ -198,6 +199,7 @@ main(int argc, char **argv)
 out:
 	listener_free_all();
 	connection_close_all();
+	delayed_free_all();
 	store_close();
 	if (broker->sig_term != NULL)
 		event_free(broker->sig_term);

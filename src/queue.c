@@ -15,6 +15,7 @@
 #include "channel.h"
 #include "connection.h"
 #include "deadletter.h"
+#include "dedup.h"
 #include "exchange.h"
 #include "message.h"
 #include "queue.h"
@@ -144,6 +145,9 @@ queue_args(struct queue *q)
 	if (table_find(&q->args, "x-single-active-consumer", &v) &&
 	    v.type == 't')
 		q->sac = v.v.b != 0;
+	if (table_find(&q->args, "x-message-deduplication", &v) &&
+	    v.type == 't' && v.v.b)
+		q->dedup = dedup_new(0, -1);
 }
 
 /* Make a queue and add it to its vhost. */
@@ -213,6 +217,7 @@ queue_free(struct queue *q)
 		event_free(q->expires_ev);
 	free(q->dlx);
 	free(q->dlrk);
+	dedup_free(&q->dedup);
 	free(q->args_buf);
 	free(q->name);
 	free(q);
@@ -239,9 +244,17 @@ queue_push(struct queue *q, struct message *m)
 	struct qentry	*e;
 	uint64_t	 now;
 	int64_t		 ttl;
+	char		 key[512];
+	size_t		 keylen;
 
+	/* A repeat of a message the queue holds: accepted, not enqueued. */
+	if (q->dedup != NULL && dedup_key(m, key, sizeof key, &keylen) &&
+	    dedup_seen(q->dedup, key, keylen, -1))
+		return (0);
 	if (q->overflow != OVERFLOW_DROP_HEAD && queue_over(q, 1,
 	    m->body_size)) {
+		if (q->dedup != NULL && dedup_key(m, key, sizeof key, &keylen))
+			dedup_forget(q->dedup, key, keylen);
 		if (q->overflow == OVERFLOW_REJECT_PUBLISH_DLX)
 			deadletter(q, m, DEADLETTER_MAXLEN);
 		return (-1);
@@ -334,6 +347,11 @@ queue_drop_over(struct queue *q)
 void
 queue_forget(struct queue *q, struct message *m, uint64_t seq)
 {
+	char	key[512];
+	size_t	keylen;
+
+	if (q->dedup != NULL && dedup_key(m, key, sizeof key, &keylen))
+		dedup_forget(q->dedup, key, keylen);
 	if (QUEUE_PERSISTED(q, m))
 		store_dequeue(q, m, seq);
 }
@@ -530,7 +548,8 @@ queue_page_out(struct queue *q, uint64_t want)
 	uint64_t	 freed = 0;
 	size_t		 i;
 
-	if (!q->durable || q->nlevels != 1 || q->npaged == q->count)
+	if (!q->durable || q->nlevels != 1 || q->dedup != NULL ||
+	    q->npaged == q->count)
 		return (0);
 	for (i = r->count; i-- > 0 && freed < want;) {
 		e = qring_at(r, i);
@@ -547,6 +566,33 @@ queue_page_out(struct queue *q, uint64_t want)
 		q->npaged++;
 	}
 	return (freed);
+}
+
+/*
+ * After recovery: a deduplicating queue needs the keys of everything it
+ * holds, so its messages are read back now.
+ */
+void
+queue_recovered(struct queue *q)
+{
+	struct qentry	*e;
+	char		 key[512];
+	size_t		 i, keylen;
+
+	if (q->dedup == NULL)
+		return;
+	while (q->npaged > 0) {
+		i = (size_t)q->npaged;
+		queue_page_in(q);
+		if (q->npaged == i)
+			break;		/* the store has no more to give */
+	}
+	for (i = 0; i < q->levels[0].count; i++) {
+		e = qring_at(&q->levels[0], i);
+		if (!QENTRY_PAGED(e) && dedup_key(e->msg, key, sizeof key,
+		    &keylen))
+			(void)dedup_seen(q->dedup, key, keylen, -1);
+	}
 }
 
 /*

@@ -20,6 +20,7 @@
 
 struct channel;
 struct connection;
+struct dedup_cache;
 struct event;
 struct message;
 struct vhost;
@@ -94,6 +95,7 @@ struct queue {
 	char			*dlrk;		/* owned: ...-routing-key */
 	uint8_t			 sac;		/* x-single-active-consumer */
 	uint8_t			 ttl_seen;	/* some entry may expire */
+	struct dedup_cache	*dedup;		/* x-message-deduplication */
 	struct event		*ttl_ev;	/* owned: next head expiry */
 	uint64_t		 ttl_due;
 	struct event		*expires_ev;	/* owned: x-expires */
@@ -150,6 +152,8 @@ void		 queue_settled(struct queue *);
 void		 queue_touch(struct queue *);
 /* Page out committed persistent messages from the tail; bytes freed. */
 uint64_t	 queue_page_out(struct queue *, uint64_t);
+/* Recovery is over: what the queue needs in memory is read back. */
+void		 queue_recovered(struct queue *);
 /* Is this message kept in the store for this queue? */
 #define QUEUE_PERSISTED(q, m)	((q)->durable && (m)->delivery_mode == 2)
 

@@ -258,7 +258,7 @@ store_exchange_put(struct exchange *x)
 		return;
 	op->s[0] = xstrdup(x->vhost->name);
 	op->s[1] = xstrdup(x->name);
-	op->s[2] = xstrdup(x->type->name);
+	op->s[2] = xstrdup(exchange_type_name(x));
 	op->i0 = x->auto_delete;
 	op->i1 = x->internal;
 	store_op_blob(op, &x->args);
@@ -1029,6 +1029,8 @@ store_recover(char **cause)
 	struct message		*m;
 	struct field_table	 args;
 	const struct exchange_type *type;
+	enum exchange_kind	 kind;
+	char			 why[256];
 	const char		*rk;
 	uint64_t		 id, seq, nmsg = 0, nq = 0, nx = 0, nb = 0;
 	int			 rc, ret = -1;
@@ -1040,14 +1042,15 @@ store_recover(char **cause)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		v = vhost_create(store_col_text(st, 0));
-		type = exchange_type_find(store_col_text(st, 2));
-		if (type == NULL || vhost_exchange_find(v,
+		args = store_col_table(st, 5);
+		if (exchange_resolve(store_col_text(st, 2), &args, &type,
+		    &kind, why, sizeof why) != 0 || vhost_exchange_find(v,
 		    store_col_text(st, 1)) != NULL)
 			continue;
-		args = store_col_table(st, 5);
-		exchange_new(v, store_col_text(st, 1), type, 1,
+		x = exchange_new(v, store_col_text(st, 1), type, 1,
 		    sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
 		    &args);
+		exchange_set_kind(x, kind);
 		nx++;
 	}
 	if (rc != SQLITE_DONE)
@@ -1147,6 +1150,8 @@ store_recover(char **cause)
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    (uint64_t)sqlite3_column_int64(st, 0) >= store->next_msg_id)
 		store->next_msg_id = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	HASH_ITER(hh, qrefs, qr, qrtmp)
+		queue_recovered(qr->q);
 	log_notice("store: recovered %llu exchanges, %llu queues, %llu "
 	    "bindings, %llu queued messages from %s", (unsigned long long)nx,
 	    (unsigned long long)nq, (unsigned long long)nb,
