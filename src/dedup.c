@@ -15,6 +15,7 @@
 #include "connection.h"
 #include "dedup.h"
 #include "message.h"
+#include "store.h"
 #include "wire.h"
 
 struct dedup_entry {
@@ -26,6 +27,7 @@ struct dedup_entry {
 };
 
 struct dedup_cache {
+	struct exchange		*owner;		/* borrowed: persist keys */
 	struct dedup_entry	*keys;		/* owned: uthash */
 	TAILQ_HEAD(, dedup_entry) order;
 	uint64_t		 count, size;
@@ -45,10 +47,19 @@ dedup_new(uint64_t size, int64_t ttl)
 	return (c);
 }
 
+/* Keep the cache's keys in the store, for this durable exchange. */
+void
+dedup_persist(struct dedup_cache *c, struct exchange *x)
+{
+	c->owner = x;
+}
+
 /* Remove and free one entry. */
 static void
 dedup_entry_free(struct dedup_cache *c, struct dedup_entry *e)
 {
+	if (c->owner != NULL)
+		store_dedup_key(c->owner, e->key, e->len, 0, 0);
 	HASH_DEL(c->keys, e);
 	TAILQ_REMOVE(&c->order, e, entry);
 	c->count--;
@@ -66,6 +77,7 @@ dedup_free(struct dedup_cache **cp)
 	*cp = NULL;
 	if (c == NULL)
 		return;
+	c->owner = NULL;	/* freeing is not forgetting */
 	while ((e = TAILQ_FIRST(&c->order)) != NULL)
 		dedup_entry_free(c, e);
 	free(c);
@@ -125,7 +137,29 @@ dedup_seen(struct dedup_cache *c, const char *key, size_t len, int64_t ttl)
 	HASH_ADD_KEYPTR(hh, c->keys, e->key, e->len, e);
 	TAILQ_INSERT_TAIL(&c->order, e, entry);
 	c->count++;
+	if (c->owner != NULL)
+		store_dedup_key(c->owner, key, len, e->expires, 1);
 	return (0);
+}
+
+/* A key read back from the store (expires: ms, 0 for never). */
+void
+dedup_restore(struct dedup_cache *c, const char *key, size_t len,
+    uint64_t expires)
+{
+	struct dedup_entry	*e;
+
+	HASH_FIND(hh, c->keys, key, len, e);
+	if (e != NULL || (expires != 0 && expires <= connection_now()))
+		return;
+	e = xcalloc(1, sizeof *e);
+	e->key = xmalloc(len + 1);
+	memcpy(e->key, key, len);
+	e->len = len;
+	e->expires = expires;
+	HASH_ADD_KEYPTR(hh, c->keys, e->key, e->len, e);
+	TAILQ_INSERT_TAIL(&c->order, e, entry);
+	c->count++;
 }
 
 /* Forget a key (its message left the queue). */

@@ -11,8 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct message;
 struct dedup_cache;
+struct exchange;
+struct message;
 
 #define DEDUP_HEADER	"x-deduplication-header"
 
@@ -31,5 +32,10 @@ int		 dedup_key(const struct message *, char *, size_t, size_t *);
 int		 dedup_seen(struct dedup_cache *, const char *, size_t,
 		    int64_t);
 void		 dedup_forget(struct dedup_cache *, const char *, size_t);
+/* Keep the keys of this durable exchange's cache in the store. */
+void		 dedup_persist(struct dedup_cache *, struct exchange *);
+/* A key read back from the store. */
+void		 dedup_restore(struct dedup_cache *, const char *, size_t,
+		    uint64_t);
 
 #endif /* DEDUP_H */

@@ -20,6 +20,7 @@
 #include "exchange.h"
 #include "message.h"
 #include "queue.h"
+#include "store.h"
 #include "vhost.h"
 
 struct delayed_item {
@@ -28,15 +29,19 @@ struct delayed_item {
 	struct vhost	*vhost;		/* borrowed */
 	char		*exchange;	/* owned */
 	uint64_t	 xuid;
+	uint64_t	 id;		/* the store's delayed row */
 	struct message	*msg;		/* holds a reference */
 };
 
 static struct delayed_item	*delayed_heap;
 static size_t			 delayed_n, delayed_cap;
 static uint64_t			 delayed_seq;
+static uint64_t			 delayed_ids;
 static struct event		*delayed_ev;
 
 static void	delayed_cb(evutil_socket_t, short, void *);
+static void	delayed_insert(struct exchange *, struct message *, uint64_t,
+		    uint64_t);
 
 /* Does a come before b? */
 static int
@@ -94,6 +99,27 @@ delayed_delay(const struct message *m)
 void
 delayed_add(struct exchange *x, struct message *m, uint64_t delay)
 {
+	uint64_t	due = connection_now() + delay, id = ++delayed_ids;
+
+	store_delayed_put(x, m, id, due);
+	delayed_insert(x, m, id, due);
+}
+
+/* A delayed message read back from the store. */
+void
+delayed_restore(struct exchange *x, struct message *m, uint64_t id,
+    uint64_t due)
+{
+	if (id > delayed_ids)
+		delayed_ids = id;
+	delayed_insert(x, m, id, due);
+}
+
+/* Put an item on the heap. */
+static void
+delayed_insert(struct exchange *x, struct message *m, uint64_t id,
+    uint64_t due)
+{
 	struct delayed_item	*it;
 	size_t			 i;
 
@@ -104,7 +130,8 @@ delayed_add(struct exchange *x, struct message *m, uint64_t delay)
 	}
 	i = delayed_n++;
 	it = &delayed_heap[i];
-	it->due = connection_now() + delay;
+	it->due = due;
+	it->id = id;
 	it->seq = ++delayed_seq;
 	it->vhost = x->vhost;
 	it->exchange = xstrdup(x->name);
@@ -197,6 +224,7 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 	while (delayed_n > 0 && delayed_heap[0].due <= now) {
 		delayed_pop(&it);
 		delayed_route(&it);
+		store_delayed_del(it.msg, it.id);
 		message_unref(&it.msg);
 		free(it.exchange);
 	}

@@ -155,7 +155,8 @@ exchange_type_name(const struct exchange *x)
 void
 exchange_set_kind(struct exchange *x, enum exchange_kind kind)
 {
-	int64_t	size = 0, ttl = -1;
+	struct field_value	v;
+	int64_t			size = 0, ttl = -1;
 
 	x->kind = kind;
 	if (kind != XKIND_DEDUP)
@@ -164,6 +165,9 @@ exchange_set_kind(struct exchange *x, enum exchange_kind kind)
 	if (exchange_arg_uint(&x->args, "x-cache-ttl", &ttl) != 0)
 		ttl = -1;
 	x->dedup = dedup_new((uint64_t)size, ttl);
+	if (x->durable && table_find(&x->args, "x-cache-persistence", &v) &&
+	    v.type == 'S' && v.v.s.len == 4 && memcmp(v.v.s.p, "disk", 4) == 0)
+		dedup_persist(x->dedup, x);
 }
 
 /* Make an exchange and add it to its vhost. */

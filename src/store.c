@@ -23,6 +23,8 @@
 
 #include "broker.h"
 #include "conf.h"
+#include "dedup.h"
+#include "delayed.h"
 #include "exchange.h"
 #include "message.h"
 #include "method.h"
@@ -49,7 +51,12 @@ enum store_op_type {
 	OP_QMPUT,	/* a queue id, b seq, msg id in i0 */
 	OP_QMDEL,	/* a queue id, b seq */
 	OP_MDEL,	/* a message id */
-	OP_QSEEN	/* a queue id, b delivered seq */
+	OP_QSEEN,	/* a queue id, b delivered seq */
+	OP_DPUT,	/* a delayed id, s0 vhost, s1 exchange, i0 due,
+			   i1 message id */
+	OP_DDEL,	/* a delayed id */
+	OP_KPUT,	/* s0 vhost, s1 exchange, blob key, i0 expires */
+	OP_KDEL		/* s0 vhost, s1 exchange, blob key */
 };
 
 struct store_op {
@@ -74,7 +81,8 @@ TAILQ_HEAD(store_batch_list, store_batch);
 enum store_stmt {
 	ST_XPUT, ST_XDEL, ST_XDEL_BINDINGS, ST_QPUT, ST_QDEL, ST_QDEL_MSGS,
 	ST_QDEL_BINDINGS, ST_BPUT, ST_BDEL, ST_MPUT, ST_QMPUT, ST_QMDEL,
-	ST_MDEL, ST_QSEEN, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
+	ST_MDEL, ST_QSEEN, ST_DPUT, ST_DDEL, ST_KPUT, ST_KDEL, ST_XDEL_KEYS,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_COUNT
 };
 
 static const char *store_sql[ST_COUNT] = {
@@ -101,6 +109,13 @@ static const char *store_sql[ST_COUNT] = {
 	"DELETE FROM message WHERE id = ?1",
 	"UPDATE queue SET delivered_seq = ?2 WHERE id = ?1 AND "
 	    "delivered_seq < ?2",
+	"INSERT OR REPLACE INTO delayed (id, vhost, exchange, due, msg_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
+	"DELETE FROM delayed WHERE id = ?1",
+	"INSERT OR REPLACE INTO dedup (vhost, exchange, key, expires) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	"DELETE FROM dedup WHERE vhost = ?1 AND exchange = ?2 AND key = ?3",
+	"DELETE FROM dedup WHERE vhost = ?1 AND exchange = ?2",
 	"BEGIN",
 	"COMMIT",
 	"ROLLBACK"
@@ -125,7 +140,13 @@ static const char store_schema[] =
 	    "props BLOB NOT NULL, body BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS queue_msg (queue_id INTEGER NOT NULL, "
 	    "seq INTEGER NOT NULL, msg_id INTEGER NOT NULL, "
-	    "PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;";
+	    "PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS delayed (id INTEGER PRIMARY KEY, "
+	    "vhost TEXT NOT NULL, exchange TEXT NOT NULL, due INTEGER NOT NULL, "
+	    "msg_id INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS dedup (vhost TEXT NOT NULL, "
+	    "exchange TEXT NOT NULL, key BLOB NOT NULL, expires INTEGER NOT NULL, "
+	    "PRIMARY KEY (vhost, exchange, key)) WITHOUT ROWID;";
 
 struct store {
 	sqlite3			*db;		/* the store thread's */
@@ -411,6 +432,67 @@ store_delivered(struct queue *q, uint64_t seq)
 	store->seen[store->nseen++] = queue_ref(q);
 }
 
+/*
+ * A persistent message waits in a durable delayed exchange: its row and a
+ * delayed row (id) keep it across a restart.
+ */
+void
+store_delayed_put(struct exchange *x, struct message *m, uint64_t id,
+    uint64_t due)
+{
+	struct store_op	*op;
+
+	if (!x->durable || m->delivery_mode != 2 || store == NULL ||
+	    !store->running || store->recovering)
+		return;
+	if (m->store_id == 0) {
+		m->store_id = store->next_msg_id++;
+		if ((op = store_op_add(OP_MPUT)) == NULL)
+			return;
+		op->msg = message_ref(m);
+		m->store_batch = store->cur->id;
+	}
+	if ((op = store_op_add(OP_DPUT)) == NULL)
+		return;
+	op->a = id;
+	op->s[0] = xstrdup(x->vhost->name);
+	op->s[1] = xstrdup(x->name);
+	op->i0 = (int64_t)due;
+	op->i1 = (int64_t)m->store_id;
+	m->store_refs++;
+}
+
+/* The delayed message went (routed or dropped). */
+void
+store_delayed_del(struct message *m, uint64_t id)
+{
+	struct store_op	*op;
+
+	if (m->store_id == 0 || m->store_refs == 0)
+		return;
+	if ((op = store_op_add(OP_DDEL)) != NULL)
+		op->a = id;
+	if (--m->store_refs == 0 && (op = store_op_add(OP_MDEL)) != NULL)
+		op->a = m->store_id;
+}
+
+/* A deduplication key of a durable exchange with disk persistence. */
+void
+store_dedup_key(struct exchange *x, const char *key, size_t len,
+    uint64_t expires, int put)
+{
+	struct store_op	*op;
+
+	if ((op = store_op_add(put ? OP_KPUT : OP_KDEL)) == NULL)
+		return;
+	op->s[0] = xstrdup(x->vhost->name);
+	op->s[1] = xstrdup(x->name);
+	op->blob = xmalloc(len + 1);
+	memcpy(op->blob, key, len);
+	op->bloblen = len;
+	op->i0 = (int64_t)expires;
+}
+
 /* Forget a paged-out entry: its message belongs to this queue alone. */
 void
 store_dequeue_paged(struct queue *q, uint64_t id, uint64_t seq)
@@ -613,6 +695,9 @@ store_exec_op(struct store_op *op)
 		st2 = store->st[ST_XDEL_BINDINGS];
 		store_bind_text(st2, 1, op->s[0]);
 		store_bind_text(st2, 2, op->s[1]);
+		st3 = store->st[ST_XDEL_KEYS];
+		store_bind_text(st3, 1, op->s[0]);
+		store_bind_text(st3, 2, op->s[1]);
 		break;
 	case OP_QPUT:
 		st = store->st[ST_QPUT];
@@ -676,6 +761,28 @@ store_exec_op(struct store_op *op)
 		st = store->st[ST_QSEEN];
 		sqlite3_bind_int64(st, 1, (int64_t)op->a);
 		sqlite3_bind_int64(st, 2, (int64_t)op->b);
+		break;
+	case OP_DPUT:
+		st = store->st[ST_DPUT];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		store_bind_text(st, 2, op->s[0]);
+		store_bind_text(st, 3, op->s[1]);
+		sqlite3_bind_int64(st, 4, op->i0);
+		sqlite3_bind_int64(st, 5, op->i1);
+		break;
+	case OP_DDEL:
+		st = store->st[ST_DDEL];
+		sqlite3_bind_int64(st, 1, (int64_t)op->a);
+		break;
+	case OP_KPUT:
+	case OP_KDEL:
+		st = store->st[op->type == OP_KPUT ? ST_KPUT : ST_KDEL];
+		store_bind_text(st, 1, op->s[0]);
+		store_bind_text(st, 2, op->s[1]);
+		sqlite3_bind_blob(st, 3, op->blob, (int)op->bloblen,
+		    SQLITE_STATIC);
+		if (op->type == OP_KPUT)
+			sqlite3_bind_int64(st, 4, op->i0);
 		break;
 	default:
 		return (SQLITE_MISUSE);
@@ -1033,6 +1140,7 @@ store_recover(char **cause)
 	char			 why[256];
 	const char		*rk;
 	uint64_t		 id, seq, nmsg = 0, nq = 0, nx = 0, nb = 0;
+	uint64_t		 ndelayed = 0;
 	int			 rc, ret = -1;
 
 	store->recovering = 1;
@@ -1102,6 +1210,44 @@ store_recover(char **cause)
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
+	/* Delayed messages, and the keys of persistent dedup caches. */
+	if ((st = store_query("SELECT d.id, d.vhost, d.exchange, d.due, m.id, "
+	    "m.exchange, m.routing_key, m.props, m.body FROM delayed d JOIN "
+	    "message m ON m.id = d.msg_id", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((v = vhost_find(store_col_text(st, 1))) == NULL ||
+		    (x = vhost_exchange_find(v, store_col_text(st, 2))) ==
+		    NULL)
+			continue;
+		id = (uint64_t)sqlite3_column_int64(st, 4);
+		m = store_row_message(st, 5, id);
+		m->store_refs = 1;
+		if (id >= store->next_msg_id)
+			store->next_msg_id = id + 1;
+		delayed_restore(x, m, (uint64_t)sqlite3_column_int64(st, 0),
+		    (uint64_t)sqlite3_column_int64(st, 3));
+		message_unref(&m);
+		ndelayed++;
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	if ((st = store_query("SELECT vhost, exchange, key, expires FROM "
+	    "dedup", cause)) == NULL)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((v = vhost_find(store_col_text(st, 0))) == NULL ||
+		    (x = vhost_exchange_find(v, store_col_text(st, 1))) ==
+		    NULL || x->dedup == NULL)
+			continue;
+		dedup_restore(x->dedup, sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2),
+		    (uint64_t)sqlite3_column_int64(st, 3));
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
 	/*
 	 * Messages stay in the store until a consumer needs them, except
 	 * those that several queues hold: one object must serve them all.
@@ -1153,9 +1299,10 @@ store_recover(char **cause)
 	HASH_ITER(hh, qrefs, qr, qrtmp)
 		queue_recovered(qr->q);
 	log_notice("store: recovered %llu exchanges, %llu queues, %llu "
-	    "bindings, %llu queued messages from %s", (unsigned long long)nx,
-	    (unsigned long long)nq, (unsigned long long)nb,
-	    (unsigned long long)nmsg, store->path);
+	    "bindings, %llu queued and %llu delayed messages from %s",
+	    (unsigned long long)nx, (unsigned long long)nq,
+	    (unsigned long long)nb, (unsigned long long)nmsg,
+	    (unsigned long long)ndelayed, store->path);
 	ret = 0;
 	goto out;
 dberr:

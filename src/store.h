@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct binding;
+struct dedup_cache;
 struct exchange;
 struct message;
 struct qentry;
@@ -46,6 +47,15 @@ void		 store_dequeue(struct queue *, struct message *, uint64_t);
 /* It was delivered: after a crash it comes back redelivered. */
 void		 store_delivered(struct queue *, uint64_t);
 
+/* A persistent message waits in a durable delayed exchange (id, due). */
+void		 store_delayed_put(struct exchange *, struct message *,
+		    uint64_t, uint64_t);
+/* ... and went. */
+void		 store_delayed_del(struct message *, uint64_t);
+/* A dedup key of a disk-persistent exchange cache was added (1) or
+   removed (0). */
+void		 store_dedup_key(struct exchange *, const char *, size_t,
+		    uint64_t, int);
 /* Forget a paged-out entry (its message is held by this queue only). */
 void		 store_dequeue_paged(struct queue *, uint64_t, uint64_t);
 /* Has the batch that wrote this message been committed? */
