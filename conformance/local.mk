@@ -27,7 +27,8 @@ conformance_tests += conformance/py/13-ext-ttl.py \
 	conformance/py/13-ext-maxlen.py conformance/py/13-ext-priority.py \
 	conformance/py/13-ext-delivery-limit.py conformance/py/13-ext-args.py \
 	conformance/py/13-ext-reply-to.py conformance/py/13-ext-cc-bcc.py \
-	conformance/py/13-ext-delayed.py conformance/py/13-ext-dedup.py
+	conformance/py/13-ext-delayed.py conformance/py/13-ext-dedup.py \
+	conformance/py/13-ext-consumers.py
 TESTS += $(conformance_tests)
 EXTRA_DIST += conformance/lib/harness.py
 

@@ -183,13 +183,26 @@ channel_exception(struct channel *ch, uint16_t code, const char *text,
 static void
 channel_consumer_free(struct channel *ch, struct consumer *c)
 {
-	size_t	i;
+	struct queue	*q = c->q;
+	size_t		 i;
+	int		 hold;
 
+	/*
+	 * As RabbitMQ: a single active consumer that goes with messages
+	 * unacked keeps the queue until they are settled, so that a requeue
+	 * reaches the next consumer before anything newer.
+	 */
+	hold = q->sac && c == TAILQ_FIRST(&q->consumers) && !q->deleted;
 	for (i = 0; i < ch->ua_len; i++) {
 		struct delivery	*d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
 
-		if (d->c == c)
+		if (d->c == c) {
 			d->c = NULL;
+			if (hold && d->e.msg != NULL) {
+				d->sac_hold = 1;
+				q->sac_hold++;
+			}
+		}
 	}
 	HASH_DEL(ch->consumers, c);
 	ch->nconsumers--;
@@ -364,6 +377,10 @@ channel_settle(struct channel *ch, struct delivery *d, int how)
 		d->c->unacked--;
 	ch->nunacked--;
 	queue_settled(q);
+	if (d->sac_hold) {
+		d->sac_hold = 0;
+		q->sac_hold--;
+	}
 	switch (how) {
 	case SETTLE_REQUEUE:
 		queue_requeue(q, &d->e);
@@ -440,7 +457,9 @@ channel_ack(struct channel *ch, uint64_t tag, int multiple, int requeue,
 		d = &ch->ua[(ch->ua_head + i) % ch->ua_cap];
 		if (d->e.msg == NULL)
 			continue;
-		if (how == SETTLE_REQUEUE)
+		/* A requeue, or the last settle a single-active queue waits for. */
+		if (how == SETTLE_REQUEUE || (d->sac_hold &&
+		    d->q->sac_hold == 1))
 			channel_qs_add(&qs, &nq, &qcap, d->q);
 		channel_settle(ch, d, how);
 	}

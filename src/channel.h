@@ -25,6 +25,7 @@ struct delivery {
 						   NULL: a hole in the ring */
 	struct queue		*q;		/* holds a reference */
 	struct consumer		*c;		/* borrowed; NULL once cancelled */
+	uint8_t			 sac_hold;	/* holds a single-active queue */
 };
 
 /* A reply that waits for a store batch: confirms, tx.commit-ok. */

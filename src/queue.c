@@ -646,6 +646,8 @@ queue_pick(struct queue *q)
 	struct consumer	*c;
 
 	if (q->sac) {
+		if (q->sac_hold > 0)
+			return (NULL);
 		c = TAILQ_FIRST(&q->consumers);
 		return (c != NULL && consumer_has_credit(c) ? c : NULL);
 	}

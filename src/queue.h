@@ -94,6 +94,7 @@ struct queue {
 	char			*dlx;		/* owned: x-dead-letter-exchange */
 	char			*dlrk;		/* owned: ...-routing-key */
 	uint8_t			 sac;		/* x-single-active-consumer */
+	uint32_t		 sac_hold;	/* unsettled from the last active */
 	uint8_t			 ttl_seen;	/* some entry may expire */
 	struct dedup_cache	*dedup;		/* x-message-deduplication */
 	struct event		*ttl_ev;	/* owned: next head expiry */
