@@ -170,6 +170,7 @@ struct store {
 	struct event		*flush_ev;	/* owned */
 	struct store_batch	*cur;		/* loop: being filled */
 	uint64_t		 committed;	/* loop */
+	uint64_t		 last_batch;	/* loop: id of the newest batch */
 	uint64_t		 next_msg_id;	/* loop */
 	uint64_t		 next_queue_id;	/* loop */
 	struct queue		**seen;		/* loop: queues whose delivered
@@ -200,11 +201,8 @@ store_errmsg(void)
 static void
 store_new_batch(void)
 {
-	uint64_t	id = store->cur != NULL ? store->cur->id + 1 :
-			    store->committed + 1;
-
 	store->cur = xcalloc(1, sizeof *store->cur);
-	store->cur->id = id;
+	store->cur->id = ++store->last_batch;
 }
 
 /* Free a batch and release what its operations hold. */
