@@ -38,3 +38,12 @@ conformance_tests += conformance/py/05-publish-amqptools.py
 EXTRA_DIST += conformance/py/05-publish-amqptools.py
 conformance_tests += conformance/py/04-queue-length.py
 EXTRA_DIST += conformance/py/04-queue-length.py
+# Durability: these start, kill and restart their own warrend
+# (conformance/lib/warren_proc.py); with AMQP_URL every case is skipped.
+EXTRA_DIST += conformance/lib/warren_proc.py
+conformance_tests += conformance/py/09-durability-crash.py
+EXTRA_DIST += conformance/py/09-durability-crash.py
+conformance_tests += conformance/py/09-durability-restart.py
+EXTRA_DIST += conformance/py/09-durability-restart.py
+conformance_tests += conformance/py/09-durability-store-errors.py
+EXTRA_DIST += conformance/py/09-durability-store-errors.py
