@@ -26,13 +26,13 @@ import os
 import random
 import socket
 import struct
-import sys
 import threading
 import time
 
 import amqp
 
-from warren_proc import Warren, Tap, commit_barrier, skip_if_foreign
+from warren_proc import Warren, Tap, commit_barrier, skip_if_foreign, \
+    finish
 
 ROUNDS = 6
 PUBLISHERS = 3
@@ -461,9 +461,7 @@ def main():
                                  "unacked messages at the kills"
                                  % totals["unacked_confirmed"])
     tap.run(NAMES[ROUNDS + 1], enough)
-    sys.stdout.flush()
-    w.cleanup()
-    os._exit(0)
+    finish()
 
 
 if __name__ == "__main__":

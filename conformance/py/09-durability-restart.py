@@ -20,7 +20,6 @@ only: it restarts the broker.
 import decimal
 import os
 import re
-import sys
 import traceback
 
 import pika
@@ -28,7 +27,8 @@ import pika.exceptions
 
 import rawamqp as raw
 from py_util import channel_error, eq, routed, drain, sync
-from warren_proc import Warren, Tap, commit_barrier, skip_if_foreign
+from warren_proc import Warren, Tap, commit_barrier, skip_if_foreign, \
+    finish
 
 MODES = ["term", "kill", "kill2"]
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
@@ -758,9 +758,7 @@ def main():
     if w.running():
         tap.comment("final stop")
         w.stop()
-    sys.stdout.flush()
-    w.cleanup()
-    os._exit(0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -34,7 +33,7 @@ import pika
 import rawamqp as raw
 from py_util import eq, drain
 from warren_proc import Warren, Tap, Skip, commit_barrier, \
-    skip_if_foreign, port_open
+    skip_if_foreign, port_open, finish
 
 PERSISTENT = pika.BasicProperties(delivery_mode=2)
 
@@ -432,8 +431,7 @@ def main():
     tap.plan()
     for name, fn, todo in CASES:
         tap.run(name, fn, timeout=60, todo=todo)
-    sys.stdout.flush()
-    os._exit(0)
+    finish()
 
 
 if __name__ == "__main__":
