@@ -47,9 +47,10 @@ static void	channel_confirm_release(struct channel *, uint64_t);
 
 static void	channel_shutdown(struct channel *);
 static void	channel_consumer_free(struct channel *, struct consumer *);
-static void	channel_send_content(struct channel *, const struct message *);
+static void	channel_send_message(struct channel *, uint32_t, const void *,
+		    const struct message *);
 static void	channel_send_entry(struct channel *, struct queue *,
-		    struct qentry *);
+		    struct qentry *, uint32_t, const void *);
 static uint64_t	channel_ua_add(struct channel *, struct qentry *,
 		    struct queue *, struct consumer *);
 static struct delivery *channel_ua_find(struct channel *, uint64_t);
@@ -262,27 +263,54 @@ channel_body_free_cb(const void *data, size_t len, void *arg)
 }
 
 /*
- * Append the content header (the property bytes exactly as the publisher
- * sent them) and the body frames, split to the connection's frame-max.
+ * Append a method that carries content (deliver, get-ok, return), the
+ * content header (the property bytes exactly as the publisher sent them)
+ * and the body frames, split to the connection's frame-max.  A small body
+ * goes out with the method and header in one reserved extent of the output
+ * buffer; a large one by reference.
  */
 static void
-channel_send_content(struct channel *ch, const struct message *m)
+channel_send_message(struct channel *ch, uint32_t id, const void *args,
+    const struct message *m)
 {
-	struct evbuffer	*out = ch->conn->out;
-	uint8_t		 hdr[AMQP_FRAME_HEADER_SIZE + 12], *p;
-	uint8_t		 end = AMQP_FRAME_END;
-	uint64_t	 off, chunk, max;
+	struct evbuffer		*out = ch->conn->out;
+	struct evbuffer_iovec	 vec;
+	uint8_t			 hdr[AMQP_FRAME_HEADER_SIZE], *p;
+	uint8_t			 end = AMQP_FRAME_END;
+	uint64_t		 off, chunk, max;
+	size_t			 total, inline_body;
 
-	p = wire_enc_u8(hdr, AMQP_FRAME_HEADER);
+	if (ch->conn->state == CONN_DEAD)
+		return;
+	max = ch->conn->frame_max - AMQP_FRAME_OVERHEAD;
+	inline_body = m->body_size > 0 && m->body_size < CHANNEL_BODY_REF_MIN &&
+	    m->body_size <= max ? (size_t)m->body_size : 0;
+	total = method_frame_size(id, args) + AMQP_FRAME_OVERHEAD + 12 +
+	    m->props_len + (inline_body > 0 ? AMQP_FRAME_OVERHEAD +
+	    inline_body : 0);
+	if (evbuffer_reserve_space(out, total, &vec, 1) != 1 ||
+	    vec.iov_len < total)
+		fatal("evbuffer_reserve_space failed");
+	p = method_encode_mem(vec.iov_base, ch->id, id, args);
+	p = wire_enc_u8(p, AMQP_FRAME_HEADER);
 	p = wire_enc_u16(p, ch->id);
 	p = wire_enc_u32(p, (uint32_t)(12 + m->props_len));
 	p = wire_enc_u16(p, AMQP_CLASS_BASIC);
 	p = wire_enc_u16(p, 0);
 	p = wire_enc_u64(p, m->body_size);
-	evbuffer_add(out, hdr, sizeof hdr);
-	evbuffer_add(out, m->props, m->props_len);
-	evbuffer_add(out, &end, 1);
-	max = ch->conn->frame_max - AMQP_FRAME_OVERHEAD;
+	p = wire_enc_bytes(p, m->props, m->props_len);
+	*p++ = AMQP_FRAME_END;
+	if (inline_body > 0) {
+		p = wire_enc_u8(p, AMQP_FRAME_BODY);
+		p = wire_enc_u16(p, ch->id);
+		p = wire_enc_u32(p, (uint32_t)inline_body);
+		p = wire_enc_bytes(p, m->body, inline_body);
+		*p++ = AMQP_FRAME_END;
+	}
+	vec.iov_len = total;
+	evbuffer_commit_space(out, &vec, 1);
+	if (inline_body > 0)
+		return;
 	for (off = 0; off < m->body_size; off += chunk) {
 		chunk = m->body_size - off < max ? m->body_size - off : max;
 		p = wire_enc_u8(hdr, AMQP_FRAME_BODY);
@@ -518,8 +546,7 @@ consumer_deliver(struct consumer *c, struct qentry *e)
 	bd.redelivered = e->redelivered != 0;
 	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
 	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
-	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
-	channel_send_entry(ch, c->q, e);
+	channel_send_entry(ch, c->q, e, AMQP_BASIC_DELIVER, &bd);
 	if (c->no_ack)
 		message_unref(&m);
 }
@@ -546,18 +573,19 @@ channel_dcount_cb(const struct field_table *old, struct evbuffer *out,
  * such redeliveries carry an x-delivery-count header.
  */
 static void
-channel_send_entry(struct channel *ch, struct queue *q, struct qentry *e)
+channel_send_entry(struct channel *ch, struct queue *q, struct qentry *e,
+    uint32_t id, const void *args)
 {
 	struct message	*n;
 	int64_t		 count = e->dcount;
 
 	if (q->delivery_limit < 0 || e->dcount == 0) {
-		channel_send_content(ch, e->msg);
+		channel_send_message(ch, id, args, e->msg);
 		return;
 	}
 	n = message_rewrite(e->msg, NULL, 0, NULL, 0, channel_dcount_cb,
 	    &count, 0, NULL);
-	channel_send_content(ch, n);
+	channel_send_message(ch, id, args, n);
 	message_unref(&n);
 }
 
@@ -752,8 +780,7 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 		shortstr_setn(&br.exchange, m->exchange, m->exchange_len);
 		shortstr_setn(&br.routing_key, m->routing_key,
 		    m->routing_key_len);
-		connection_send(ch->conn, ch->id, AMQP_BASIC_RETURN, &br);
-		channel_send_content(ch, pm);
+		channel_send_message(ch, AMQP_BASIC_RETURN, &br, pm);
 	}
 	for (i = 0; i < channel_rr.n; i++)
 		if (queue_push(channel_rr.q[i], pm) != 0)
@@ -1092,8 +1119,7 @@ channel_reply_deliver(struct message *m)
 	bd.redelivered = 0;
 	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
 	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
-	connection_send(ch->conn, ch->id, AMQP_BASIC_DELIVER, &bd);
-	channel_send_content(ch, m);
+	channel_send_message(ch, AMQP_BASIC_DELIVER, &bd, m);
 	return (1);
 }
 
@@ -1609,8 +1635,7 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 	shortstr_setn(&ok.routing_key, e.msg->routing_key,
 	    e.msg->routing_key_len);
 	ok.message_count = (uint32_t)q->count;
-	connection_send(ch->conn, ch->id, AMQP_BASIC_GET_OK, &ok);
-	channel_send_entry(ch, q, &e);
+	channel_send_entry(ch, q, &e, AMQP_BASIC_GET_OK, &ok);
 	if (a->no_ack)
 		message_unref(&e.msg);
 	return (0);

@@ -27,6 +27,9 @@
 #include "store.h"
 #include "vhost.h"
 
+/* Most bytes read or written by one system call. */
+#define CONNECTION_IO_MAX		(256 * 1024)
+
 /* Seconds a peer has to answer our connection.close with close-ok. */
 #define CONNECTION_CLOSE_TIMEOUT	3
 
@@ -145,6 +148,9 @@ connection_accept(evutil_socket_t fd, struct sockaddr *sa, int salen)
 		return;
 	}
 	c->out = bufferevent_get_output(c->bev);
+	/* Fewer, larger reads and writes than libevent's 16 KiB default. */
+	bufferevent_set_max_single_read(c->bev, CONNECTION_IO_MAX);
+	bufferevent_set_max_single_write(c->bev, CONNECTION_IO_MAX);
 	bufferevent_setcb(c->bev, connection_read_cb, connection_write_cb,
 	    connection_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -424,9 +430,9 @@ connection_read_cb(struct bufferevent *bev, void *arg)
 	struct connection	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct channel		*ch;
-	uint8_t			 hdr[AMQP_FRAME_HEADER_SIZE], *p;
+	uint8_t			*p;
 	struct frame		 f;
-	size_t			 len, used;
+	size_t			 len, used, off, need;
 	uint32_t		 size;
 	int			 rc;
 
@@ -449,40 +455,61 @@ connection_read_cb(struct bufferevent *bev, void *arg)
 		connection_send_start(c);
 		c->state = CONN_START_OK;
 	}
-	while (c->state != CONN_DEAD && !c->flush_close) {
-		len = evbuffer_get_length(in);
-		if (len < AMQP_FRAME_HEADER_SIZE)
+	/*
+	 * Parse every whole frame in the input from one contiguous extent,
+	 * then drain once.  When a frame is cut short, the read watermark
+	 * keeps this callback from running again until all of it is here.
+	 */
+	len = evbuffer_get_length(in);
+	p = len >= AMQP_FRAME_HEADER_SIZE ? evbuffer_pullup(in, -1) : NULL;
+	off = 0;
+	need = AMQP_FRAME_HEADER_SIZE;
+	while (p != NULL && c->state != CONN_DEAD && !c->flush_close) {
+		if (len - off < AMQP_FRAME_HEADER_SIZE) {
+			need = AMQP_FRAME_HEADER_SIZE;
 			break;
-		evbuffer_copyout(in, hdr, sizeof hdr);
-		size = (uint32_t)hdr[3] << 24 | (uint32_t)hdr[4] << 16 |
-		    (uint32_t)hdr[5] << 8 | hdr[6];
+		}
+		size = (uint32_t)p[off + 3] << 24 | (uint32_t)p[off + 4] << 16 |
+		    (uint32_t)p[off + 5] << 8 | p[off + 6];
 		if ((uint64_t)size + AMQP_FRAME_OVERHEAD > c->frame_max) {
 			connection_error(c, AMQP_FRAME_ERROR,
 			    "frame size %u exceeds the negotiated frame_max "
 			    "(%u)", size + AMQP_FRAME_OVERHEAD, c->frame_max);
 			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
-			evbuffer_drain(in, len);
+			off = len;
 			break;
 		}
-		if (len < (size_t)size + AMQP_FRAME_OVERHEAD)
+		if (len - off < (size_t)size + AMQP_FRAME_OVERHEAD) {
+			need = (size_t)size + AMQP_FRAME_OVERHEAD;
 			break;
-		p = evbuffer_pullup(in, (ssize_t)size + AMQP_FRAME_OVERHEAD);
-		rc = frame_decode(p, (size_t)size + AMQP_FRAME_OVERHEAD, &f,
-		    &used);
+		}
+		rc = frame_decode(p + off, (size_t)size + AMQP_FRAME_OVERHEAD,
+		    &f, &used);
 		if (rc != 0) {
 			connection_error(c, AMQP_FRAME_ERROR,
 			    "frame end octet is %u, not %u",
-			    p[size + AMQP_FRAME_HEADER_SIZE], AMQP_FRAME_END);
+			    p[off + size + AMQP_FRAME_HEADER_SIZE],
+			    AMQP_FRAME_END);
 			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
-			evbuffer_drain(in, evbuffer_get_length(in));
+			off = len;
 			break;
 		}
 		rc = connection_frame(c, &f);
 		if (c->state == CONN_DEAD)
 			break;
-		evbuffer_drain(in, used);
-		if (rc != 0)
-			evbuffer_drain(in, evbuffer_get_length(in));
+		off += used;
+		if (rc != 0) {
+			off = len;
+			break;
+		}
+	}
+	if (c->state == CONN_DEAD)
+		goto out;
+	evbuffer_drain(in, off);
+	need = need > AMQP_FRAME_HEADER_SIZE ? need : 0;
+	if (need != c->read_low) {
+		c->read_low = need;
+		bufferevent_setwatermark(c->bev, EV_READ, need, 0);
 	}
 	if (c->publisher)
 		connection_memory_check();

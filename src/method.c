@@ -676,11 +676,39 @@ method_check_utf8(const struct method_desc *m, const void *args)
 	return (0);
 }
 
-/*
- * Append a whole method frame.  The size is computed first so the frame
- * is written straight into one reserved extent of the evbuffer: this
- * runs for every basic.deliver.  An unknown id is a bug in the caller.
- */
+/* Size of the whole method frame for these arguments. */
+size_t
+method_frame_size(uint32_t id, const void *args)
+{
+	const struct method_desc	*m;
+
+	if ((m = method_find(id)) == NULL)
+		abort();
+	return (AMQP_FRAME_OVERHEAD + 4 + method_args_size(m, args));
+}
+
+/* Write a whole method frame at p (method_frame_size bytes); past it. */
+uint8_t *
+method_encode_mem(uint8_t *p, uint16_t channel, uint32_t id,
+    const void *args)
+{
+	const struct method_desc	*m;
+	size_t				 payload;
+
+	if ((m = method_find(id)) == NULL)
+		abort();
+	payload = 4 + method_args_size(m, args);
+	p = wire_enc_u8(p, AMQP_FRAME_METHOD);
+	p = wire_enc_u16(p, channel);
+	p = wire_enc_u32(p, (uint32_t)payload);
+	p = wire_enc_u16(p, AMQP_METHOD_CLASS(id));
+	p = wire_enc_u16(p, AMQP_METHOD_INDEX(id));
+	p = method_args_write(m, args, p);
+	*p++ = AMQP_FRAME_END;
+	return (p);
+}
+
+/* Append a whole method frame (header, payload, frame-end). */
 void
 method_encode(struct evbuffer *b, uint16_t channel, uint32_t id,
     const void *args)

@@ -279,6 +279,9 @@ int	method_decode(const uint8_t *, size_t, uint32_t *,
 int	method_check_utf8(const struct method_desc *, const void *);
 /* Append a whole method frame (header, payload, frame-end). */
 void	method_encode(struct evbuffer *, uint16_t, uint32_t, const void *);
+/* Size of a whole method frame, and writing one into memory. */
+size_t	method_frame_size(uint32_t, const void *);
+uint8_t	*method_encode_mem(uint8_t *, uint16_t, uint32_t, const void *);
 
 /* The fourteen basic properties.  Present fields are marked in flags. */
 struct basic_props {

@@ -3014,8 +3014,13 @@ perf_conns(struct perf_run *run)
 		perf_fail("cannot read VmRSS of pid %ld", o->pid);
 	run->t_start = t0 = perf_now();
 	for (i = 0; i < k && !atomic_load(&perf_abort); i++) {
-		if ((conns[i] = perf_connect(o, o->frame_max)) == NULL)
+		if ((conns[i] = perf_connect(o, o->frame_max)) == NULL) {
+			if (opened > 0)
+				perf_note(NULL, "conns: connection %d failed "
+				    "after %d opened; is the broker at its own "
+				    "descriptor limit?", opened + 1, opened);
 			break;
+		}
 		opened++;
 		if (!o->quiet && perf_now() - last > UINT64_C(1000000000)) {
 			last = perf_now();
