@@ -262,6 +262,37 @@ channel_body_free_cb(const void *data, size_t len, void *arg)
 	message_unref(&m);
 }
 
+/* Size of a basic.deliver frame: the hot path skips the method table. */
+static size_t
+channel_deliver_size(const struct basic_deliver *d)
+{
+	return (AMQP_FRAME_OVERHEAD + 4 + 1 + d->consumer_tag.len + 8 + 1 +
+	    1 + d->exchange.len + 1 + d->routing_key.len);
+}
+
+/* Write a basic.deliver frame at p; returns the end. */
+static uint8_t *
+channel_encode_deliver(uint8_t *p, uint16_t chid,
+    const struct basic_deliver *d)
+{
+	p = wire_enc_u8(p, AMQP_FRAME_METHOD);
+	p = wire_enc_u16(p, chid);
+	p = wire_enc_u32(p, (uint32_t)(channel_deliver_size(d) -
+	    AMQP_FRAME_OVERHEAD));
+	p = wire_enc_u16(p, AMQP_CLASS_BASIC);
+	p = wire_enc_u16(p, AMQP_METHOD_INDEX(AMQP_BASIC_DELIVER));
+	p = wire_enc_u8(p, d->consumer_tag.len);
+	p = wire_enc_bytes(p, d->consumer_tag.s, d->consumer_tag.len);
+	p = wire_enc_u64(p, d->delivery_tag);
+	p = wire_enc_u8(p, d->redelivered ? 1 : 0);
+	p = wire_enc_u8(p, d->exchange.len);
+	p = wire_enc_bytes(p, d->exchange.s, d->exchange.len);
+	p = wire_enc_u8(p, d->routing_key.len);
+	p = wire_enc_bytes(p, d->routing_key.s, d->routing_key.len);
+	*p++ = AMQP_FRAME_END;
+	return (p);
+}
+
 /*
  * Append a method that carries content (deliver, get-ok, return), the
  * content header (the property bytes exactly as the publisher sent them)
@@ -285,13 +316,17 @@ channel_send_message(struct channel *ch, uint32_t id, const void *args,
 	max = ch->conn->frame_max - AMQP_FRAME_OVERHEAD;
 	inline_body = m->body_size > 0 && m->body_size < CHANNEL_BODY_REF_MIN &&
 	    m->body_size <= max ? (size_t)m->body_size : 0;
-	total = method_frame_size(id, args) + AMQP_FRAME_OVERHEAD + 12 +
+	total = (id == AMQP_BASIC_DELIVER ? channel_deliver_size(args) :
+	    method_frame_size(id, args)) + AMQP_FRAME_OVERHEAD + 12 +
 	    m->props_len + (inline_body > 0 ? AMQP_FRAME_OVERHEAD +
 	    inline_body : 0);
 	if (evbuffer_reserve_space(out, total, &vec, 1) != 1 ||
 	    vec.iov_len < total)
 		fatal("evbuffer_reserve_space failed");
-	p = method_encode_mem(vec.iov_base, ch->id, id, args);
+	if (id == AMQP_BASIC_DELIVER)
+		p = channel_encode_deliver(vec.iov_base, ch->id, args);
+	else
+		p = method_encode_mem(vec.iov_base, ch->id, id, args);
 	p = wire_enc_u8(p, AMQP_FRAME_HEADER);
 	p = wire_enc_u16(p, ch->id);
 	p = wire_enc_u32(p, (uint32_t)(12 + m->props_len));
@@ -1755,7 +1790,14 @@ channel_method(struct channel *ch, uint32_t id, union method_args *a)
 	case AMQP_BASIC_CANCEL:
 		return (channel_basic_cancel(ch, &a->basic_cancel));
 	case AMQP_BASIC_PUBLISH:
-		ch->pub = a->basic_publish;	/* content follows */
+		/* Content follows; copy only the strings' bytes. */
+		ch->pub.mandatory = a->basic_publish.mandatory;
+		ch->pub.immediate = a->basic_publish.immediate;
+		shortstr_setn(&ch->pub.exchange, a->basic_publish.exchange.s,
+		    a->basic_publish.exchange.len);
+		shortstr_setn(&ch->pub.routing_key,
+		    a->basic_publish.routing_key.s,
+		    a->basic_publish.routing_key.len);
 		return (0);
 	case AMQP_BASIC_GET:
 		return (channel_basic_get(ch, &a->basic_get));

@@ -234,6 +234,7 @@ exchange_free(struct exchange *x)
 	while ((b = TAILQ_FIRST(&x->bindings_in)) != NULL)
 		exchange_binding_free(b);
 	HASH_DEL(x->vhost->exchanges, x);
+	x->vhost->gen++;	/* forget cached lookups */
 	x->type->destroy(x->state);
 	dedup_free(&x->dedup);
 	free(x->alternate);

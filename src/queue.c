@@ -792,6 +792,7 @@ queue_delete(struct queue *q)
 	if (q->expires_ev != NULL)
 		event_del(q->expires_ev);
 	HASH_DEL(q->vhost->queues, q);
+	q->vhost->gen++;	/* forget cached lookups */
 	if (q->owner != NULL)
 		TAILQ_REMOVE(&q->owner->exclusive, q, owner_entry);
 	q->owner = NULL;

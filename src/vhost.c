@@ -79,22 +79,40 @@ vhost_free(struct vhost *v)
 	free(v);
 }
 
-/* Find an exchange by name. */
+/*
+ * Find an exchange by name.  Publishers name the same exchange again and
+ * again: the last one found is remembered until any exchange or queue of
+ * the vhost goes away.
+ */
 struct exchange *
 vhost_exchange_find(struct vhost *v, const char *name)
 {
 	struct exchange	*x;
 
+	if (v->last_x != NULL && v->last_xgen == v->gen &&
+	    strcmp(v->last_x->name, name) == 0)
+		return (v->last_x);
 	HASH_FIND_STR(v->exchanges, name, x);
+	if (x != NULL) {
+		v->last_x = x;
+		v->last_xgen = v->gen;
+	}
 	return (x);
 }
 
-/* Find a queue by name. */
+/* Find a queue by name (the default exchange routes this way). */
 struct queue *
 vhost_queue_find(struct vhost *v, const char *name)
 {
 	struct queue	*q;
 
+	if (v->last_q != NULL && v->last_qgen == v->gen &&
+	    strcmp(v->last_q->name, name) == 0)
+		return (v->last_q);
 	HASH_FIND_STR(v->queues, name, q);
+	if (q != NULL) {
+		v->last_q = q;
+		v->last_qgen = v->gen;
+	}
 	return (q);
 }

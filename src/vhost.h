@@ -13,6 +13,10 @@ struct vhost {
 	char			*name;		/* owned */
 	struct exchange		*exchanges;	/* owned: uthash by name */
 	struct queue		*queues;	/* owned: uthash by name */
+	uint64_t		 gen;		/* bumped when either loses one */
+	struct exchange		*last_x;	/* lookup caches, valid for */
+	struct queue		*last_q;	/* last_gen */
+	uint64_t		 last_xgen, last_qgen;
 	UT_hash_handle		 hh;		/* broker->vhosts */
 };
 
