@@ -33,7 +33,7 @@
 #include "vhost.h"
 
 /* Schema version in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 /* Seconds between retries of a failed commit. */
 #define STORE_RETRY_SECONDS	1
@@ -144,6 +144,7 @@ static const char store_schema[] =
 	"CREATE TABLE IF NOT EXISTS delayed (id INTEGER PRIMARY KEY, "
 	    "vhost TEXT NOT NULL, exchange TEXT NOT NULL, due INTEGER NOT NULL, "
 	    "msg_id INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);"
 	"CREATE TABLE IF NOT EXISTS dedup (vhost TEXT NOT NULL, "
 	    "exchange TEXT NOT NULL, key BLOB NOT NULL, expires INTEGER NOT NULL, "
 	    "PRIMARY KEY (vhost, exchange, key)) WITHOUT ROWID;";
@@ -973,13 +974,23 @@ store_open(const char *dir, char **cause)
 	    "PRAGMA synchronous = %s;", sync);
 	if (store_exec(sql, cause) != 0)
 		goto fail;
-	if (store_exec("BEGIN", cause) != 0 ||
-	    store_exec(store_schema, cause) != 0)
-		goto fail;
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
-	    STORE_SCHEMA_VERSION);
-	if (store_exec(sql, cause) != 0 || store_exec("COMMIT", cause) != 0)
-		goto fail;
+	/*
+	 * A new store, or one from an older version, gets its tables now; a
+	 * current one is not written before recovery has read it whole, so
+	 * that a damaged file is refused unchanged.
+	 */
+	if (version < STORE_SCHEMA_VERSION) {
+		if (store_exec("BEGIN", cause) != 0 ||
+		    store_exec(store_schema, cause) != 0)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION);
+		if (store_exec(sql, cause) != 0 ||
+		    store_exec("INSERT OR REPLACE INTO meta VALUES "
+		    "('clean', 1)", cause) != 0 ||
+		    store_exec("COMMIT", cause) != 0)
+			goto fail;
+	}
 	for (i = 0; i < ST_COUNT; i++) {
 		if (sqlite3_prepare_v3(store->db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &store->st[i], NULL) !=
@@ -1001,6 +1012,8 @@ fail:
 void
 store_start(void)
 {
+	char	*cause;
+
 	if (sqlite3_open_v2(store->path, &store->rdb, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(store->rdb, "SELECT qm.seq, m.id, m.exchange, "
@@ -1018,6 +1031,10 @@ store_start(void)
 	store->flush_ev = event_new(broker->base, -1, 0, store_flush_cb,
 	    NULL);
 	store_new_batch();
+	/* Until store_close says otherwise, a restart follows a crash. */
+	if (store_exec("INSERT OR REPLACE INTO meta VALUES ('clean', 0)",
+	    &cause) != 0)
+		fatal("store: %s", cause);
 	if (pthread_create(&store->thread, NULL, store_thread_main, NULL) !=
 	    0)
 		fatal("cannot start the store thread");
@@ -1029,6 +1046,7 @@ void
 store_close(void)
 {
 	struct store_batch	*b;
+	char			*cause;
 	int			 i;
 
 	if (store == NULL)
@@ -1041,6 +1059,11 @@ store_close(void)
 		pthread_mutex_unlock(&store->lock);
 		pthread_join(store->thread, NULL);
 		store->running = 0;
+		if (!store->failing && store_exec("INSERT OR REPLACE INTO meta "
+		    "VALUES ('clean', 1)", &cause) != 0) {
+			log_error("store: %s", cause);
+			free(cause);
+		}
 		while ((b = TAILQ_FIRST(&store->done)) != NULL) {
 			TAILQ_REMOVE(&store->done, b, entry);
 			store_batch_free(b);
@@ -1139,10 +1162,21 @@ store_recover(char **cause)
 	const char		*rk;
 	uint64_t		 id, seq, nmsg = 0, nq = 0, nx = 0, nb = 0;
 	uint64_t		 ndelayed = 0;
+	int			 crashed;
 	int			 rc, ret = -1;
 
 	store->recovering = 1;
 	store->next_msg_id = store->next_queue_id = 1;
+	if ((st = store_query("SELECT value FROM meta WHERE key = 'clean'",
+	    cause)) == NULL)
+		goto out;
+	crashed = sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == 0;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (crashed)
+		log_warn("store: warrend did not stop cleanly: recovered "
+		    "messages are marked redelivered");
 	if ((st = store_query("SELECT vhost, name, type, auto_delete, "
 	    "internal, args FROM exchange", cause)) == NULL)
 		goto out;
@@ -1172,6 +1206,8 @@ store_recover(char **cause)
 		    sqlite3_column_int(st, 3), NULL, &args);
 		q->store_id = (uint64_t)sqlite3_column_int64(st, 0);
 		q->delivered_seq = (uint64_t)sqlite3_column_int64(st, 5);
+		/* New positions come after every one ever delivered. */
+		q->next_seq = q->delivered_seq;
 		if (q->store_id >= store->next_queue_id)
 			store->next_queue_id = q->store_id + 1;
 		qr = xcalloc(1, sizeof *qr);
@@ -1280,7 +1316,11 @@ store_recover(char **cause)
 		m = mr != NULL ? mr->m : NULL;
 		if (m != NULL)
 			m->store_refs++;
-		queue_recover_push(qr->q, m, id, seq,
+		/*
+		 * Delivered marks reach the disk after the deliveries: after
+		 * a crash, any message may have been delivered.
+		 */
+		queue_recover_push(qr->q, m, id, seq, crashed ||
 		    seq <= qr->q->delivered_seq);
 		nmsg++;
 	}
@@ -1294,6 +1334,11 @@ store_recover(char **cause)
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    (uint64_t)sqlite3_column_int64(st, 0) >= store->next_msg_id)
 		store->next_msg_id = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+	/* A crash can leave rows of messages nothing holds any more. */
+	if (crashed && store_exec("DELETE FROM message WHERE id NOT IN "
+	    "(SELECT msg_id FROM queue_msg UNION SELECT msg_id FROM delayed)",
+	    cause) != 0)
+		goto out;
 	HASH_ITER(hh, qrefs, qr, qrtmp)
 		queue_recovered(qr->q);
 	log_notice("store: recovered %llu exchanges, %llu queues, %llu "
