@@ -261,6 +261,7 @@ struct perf_run {
 	const char	*routing_key;	/* single key, or NULL: keys[] */
 	int		 nkeys;
 	char		(*keys)[64];	/* owned: topic routing keys */
+	char		(*patterns)[32]; /* owned: topic bindings */
 	uint8_t		*key_match;	/* owned: nkeys * nq */
 	struct perf_tmpl *tmpls;	/* owned: one per key */
 	int		 ntmpls;
@@ -342,7 +343,7 @@ static const struct perf_scenario perf_scenarios[] = {
 };
 
 static const struct perf_flag perf_flags[] = {
-	{ "url", 1, 'u', "URL", S_BROKER,
+	{ "url", 1, 'u', "URL", S_ALL,
 	  "broker (default " PERF_URL ")" },
 	{ "size", 1, 's', "BYTES", S_ALL & ~S_CONNS,
 	  "body size, at least 16 (default 16; k, m: KiB, MiB)" },
@@ -2128,17 +2129,18 @@ perf_topic_pattern(char *buf, size_t len, int i, uint64_t *rng)
 }
 
 /* Make the bindings (patterns[i] to queue i % nq), the published keys and
- * which queues each key reaches.  Returns the patterns, owned. */
-static char (*
-perf_topic_plan(struct perf_run *run))[32]
+ * which queues each key reaches. */
+static void
+perf_topic_plan(struct perf_run *run)
 {
 	int		 n = run->o->bindings, i, k, q, tries, cnt, nqk;
-	char		(*pat)[32] = perf_calloc((size_t)n, sizeof *pat);
+	char		(*pat)[32];
 	size_t		 hsize, h;
 	int		*table;
 	uint64_t	 rng = 42;
 	double		 sumb = 0, sumq = 0;
 
+	run->patterns = pat = perf_calloc((size_t)n, sizeof *pat);
 	for (hsize = 1; hsize < (size_t)n * 4; hsize <<= 1)
 		;
 	table = perf_calloc(hsize, sizeof *table);
@@ -2188,15 +2190,14 @@ perf_topic_plan(struct perf_run *run))[32]
 	}
 	run->bindings_per_msg = run->nkeys ? sumb / run->nkeys : 0;
 	run->queues_per_msg = run->nkeys ? sumq / run->nkeys : 0;
-	return (pat);
 }
 
 /* Bind every pattern, PERF_BIND_WINDOW queue.bind at a time before
  * reading their bind-oks. */
 static int
-perf_topic_bind(struct perf_run *run, amqp_connection_state_t ctl,
-    char (*pat)[32])
+perf_topic_bind(struct perf_run *run, amqp_connection_state_t ctl)
 {
+	char			(*pat)[32] = run->patterns;
 	amqp_queue_bind_t	 b;
 	amqp_method_t		 m;
 	uint64_t		 t0 = perf_now();
@@ -2784,7 +2785,6 @@ perf_flow(struct perf_run *run)
 	unsigned		 bit = o->sc->bit;
 	amqp_connection_state_t	 ctl;
 	struct perf_totals	 t;
-	char			(*pat)[32] = NULL;
 	uint64_t		 msgs;
 	double			 secs, csecs;
 	int			 i, rc;
@@ -2802,7 +2802,7 @@ perf_flow(struct perf_run *run)
 	run->routing_key = bit == S_FANOUT ? "" : run->qnames[0];
 	if (bit == S_TOPIC) {
 		run->routing_key = NULL;
-		pat = perf_topic_plan(run);
+		perf_topic_plan(run);
 		perf_note(o, "topic: %d bindings over %d queues; each of %d "
 		    "keys matches %.2f bindings, %.2f queues on average",
 		    o->bindings, run->nq, run->nkeys, run->bindings_per_msg,
@@ -2811,8 +2811,8 @@ perf_flow(struct perf_run *run)
 	perf_alloc(run);
 	if (ctl == NULL || perf_declare(run, ctl) != 0)
 		goto out;
-	if (pat != NULL) {
-		if (perf_topic_bind(run, ctl, pat) != 0)
+	if (run->patterns != NULL) {
+		if (perf_topic_bind(run, ctl) != 0)
 			goto out;
 		perf_note(o, "topic: bound in %.2f s (%.0f binds/s)",
 		    run->bind_seconds, o->bindings / run->bind_seconds);
@@ -2859,7 +2859,6 @@ out:
 	}
 	rc = perf_report_tail(run, &t);
 	perf_totals_free(&t);
-	free(pat);
 	return (rc);
 }
 
@@ -3296,6 +3295,7 @@ perf_run_free(struct perf_run *run)
 	free(run->qnames);
 	free(run->keys);
 	free(run->key_match);
+	free(run->patterns);
 	free(run->left);
 }
 
