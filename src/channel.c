@@ -333,13 +333,13 @@ channel_send_message(struct channel *ch, uint32_t id, const void *args,
 	p = wire_enc_u16(p, AMQP_CLASS_BASIC);
 	p = wire_enc_u16(p, 0);
 	p = wire_enc_u64(p, m->body_size);
-	p = wire_enc_bytes(p, m->props, m->props_len);
+	p = wire_enc_bytes(p, MSG_PROPS(m), m->props_len);
 	*p++ = AMQP_FRAME_END;
 	if (inline_body > 0) {
 		p = wire_enc_u8(p, AMQP_FRAME_BODY);
 		p = wire_enc_u16(p, ch->id);
 		p = wire_enc_u32(p, (uint32_t)inline_body);
-		p = wire_enc_bytes(p, m->body, inline_body);
+		p = wire_enc_bytes(p, MSG_BODY(m), inline_body);
 		*p++ = AMQP_FRAME_END;
 	}
 	vec.iov_len = total;
@@ -354,10 +354,10 @@ channel_send_message(struct channel *ch, uint32_t id, const void *args,
 		evbuffer_add(out, hdr, AMQP_FRAME_HEADER_SIZE);
 		if (chunk >= CHANNEL_BODY_REF_MIN) {
 			message_ref((struct message *)m);
-			evbuffer_add_reference(out, m->body + off,
+			evbuffer_add_reference(out, MSG_BODY(m) + off,
 			    (size_t)chunk, channel_body_free_cb, (void *)m);
 		} else
-			evbuffer_add(out, m->body + off, (size_t)chunk);
+			evbuffer_add(out, MSG_BODY(m) + off, (size_t)chunk);
 		evbuffer_add(out, &end, 1);
 	}
 }
@@ -579,8 +579,8 @@ consumer_deliver(struct consumer *c, struct qentry *e)
 		bd.delivery_tag = channel_ua_add(ch, e, c->q, c);
 	shortstr_setn(&bd.consumer_tag, c->tag, c->taglen);
 	bd.redelivered = e->redelivered != 0;
-	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
-	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
+	shortstr_setn(&bd.exchange, MSG_EXCHANGE(m), m->exchange_len);
+	shortstr_setn(&bd.routing_key, MSG_RK(m), m->routing_key_len);
 	channel_send_entry(ch, c->q, e, AMQP_BASIC_DELIVER, &bd);
 	if (c->no_ack)
 		message_unref(&m);
@@ -782,7 +782,7 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 	char			key[512];
 
 	if (x->name[0] == '\0' && m->routing_key_len >
-	    sizeof REPLY_TO_PREFIX - 1 && memcmp(m->routing_key,
+	    sizeof REPLY_TO_PREFIX - 1 && memcmp(MSG_RK(m),
 	    REPLY_TO_PREFIX, sizeof REPLY_TO_PREFIX - 1) == 0 &&
 	    channel_reply_deliver(m)) {
 		if (persisted != NULL)
@@ -800,10 +800,10 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 	    && dedup_seen(x->dedup, key, keylen, channel_cache_ttl(m)))
 		channel_rr.n = 0;	/* a repeat: confirmed, not routed */
 	else
-		exchange_route(x, m->routing_key, m->routing_key_len,
-		    &m->headers, &channel_rr);
+		exchange_route(x, MSG_RK(m), m->routing_key_len,
+		    MSG_HDRS(m), &channel_rr);
 	/* Sender-selected distribution: CC and BCC name more keys. */
-	if (m->headers.len > 0 && x->kind != XKIND_DEDUP) {
+	if (m->hdr_len > 0 && x->kind != XKIND_DEDUP) {
 		channel_route_cc(x, m, "CC");
 		if ((bcc = channel_route_cc(x, m, "BCC")))
 			pm = message_rewrite(m, NULL, 0, NULL, 0,
@@ -812,8 +812,8 @@ channel_route(struct channel *ch, struct exchange *x, struct message *m,
 	if (channel_rr.n == 0 && mandatory) {
 		br.reply_code = AMQP_NO_ROUTE;
 		wire_shortstr_set(&br.reply_text, "NO_ROUTE");
-		shortstr_setn(&br.exchange, m->exchange, m->exchange_len);
-		shortstr_setn(&br.routing_key, m->routing_key,
+		shortstr_setn(&br.exchange, MSG_EXCHANGE(m), m->exchange_len);
+		shortstr_setn(&br.routing_key, MSG_RK(m),
 		    m->routing_key_len);
 		channel_send_message(ch, AMQP_BASIC_RETURN, &br, pm);
 	}
@@ -834,7 +834,7 @@ channel_cache_ttl(const struct message *m)
 	struct field_value	v;
 	int64_t			n;
 
-	if (table_find(&m->headers, "x-cache-ttl", &v) &&
+	if (table_find(MSG_HDRS(m), "x-cache-ttl", &v) &&
 	    field_value_int(&v, &n) == 0 && n > 0)
 		return (n);
 	return (-1);
@@ -848,17 +848,17 @@ channel_route_cc(struct exchange *x, const struct message *m,
 	struct field_value	v, k;
 	struct table_iter	it;
 
-	if (!table_find(&m->headers, name, &v))
+	if (!table_find(MSG_HDRS(m), name, &v))
 		return (0);
 	if (v.type == 'S')
 		exchange_route_more(x, (const char *)v.v.s.p, v.v.s.len,
-		    &m->headers, &channel_rr);
+		    MSG_HDRS(m), &channel_rr);
 	else if (v.type == 'A') {
 		table_iter_init(&it, &v.v.t);
 		while (array_next(&it, &k))
 			if (k.type == 'S')
 				exchange_route_more(x, (const char *)k.v.s.p,
-				    k.v.s.len, &m->headers, &channel_rr);
+				    k.v.s.len, MSG_HDRS(m), &channel_rr);
 	}
 	return (1);
 }
@@ -1052,8 +1052,8 @@ channel_content(struct channel *ch, const struct frame *f,
 		if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
 			m->priority = props.priority;
 		if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
-			m->headers.p = m->props + (props.headers.p - h->props);
-			m->headers.len = props.headers.len;
+			m->hdr_off = (uint32_t)(props.headers.p - h->props);
+			m->hdr_len = props.headers.len;
 		}
 		if (props.flags & AMQP_BASIC_EXPIRATION_FLAG)
 			m->expiration = llabs(strtoll(props.expiration.s, NULL,
@@ -1065,9 +1065,10 @@ channel_content(struct channel *ch, const struct frame *f,
 	}
 	if ((m = ch->msg) == NULL)
 		return (0);
-	memcpy(m->body + m->body_received, f->payload, f->size);
-	m->body_received += f->size;
-	if (m->body_received == m->body_size)
+	/* The connection has counted this frame in ch->body_received. */
+	memcpy(MSG_BODY(m) + (ch->body_received - f->size), f->payload,
+	    f->size);
+	if (ch->body_received == m->body_size)
 		return (channel_publish_done(ch));
 	return (0);
 }
@@ -1145,15 +1146,15 @@ channel_reply_deliver(struct message *m)
 	struct channel		*ch;
 	struct basic_deliver	 bd;
 
-	ch = channel_reply_find(m->routing_key, m->routing_key_len);
+	ch = channel_reply_find(MSG_RK(m), m->routing_key_len);
 	if (ch == NULL || ch->state != CH_OPEN)
 		return (0);
 	wire_shortstr_set(&bd.consumer_tag, ch->reply_tag);
 	/* RabbitMQ 3.10: the channel's next tag, not used up. */
 	bd.delivery_tag = ch->next_tag + 1;
 	bd.redelivered = 0;
-	shortstr_setn(&bd.exchange, m->exchange, m->exchange_len);
-	shortstr_setn(&bd.routing_key, m->routing_key, m->routing_key_len);
+	shortstr_setn(&bd.exchange, MSG_EXCHANGE(m), m->exchange_len);
+	shortstr_setn(&bd.routing_key, MSG_RK(m), m->routing_key_len);
 	channel_send_message(ch, AMQP_BASIC_DELIVER, &bd, m);
 	return (1);
 }
@@ -1666,8 +1667,8 @@ channel_basic_get(struct channel *ch, struct basic_get *a)
 		ok.delivery_tag = channel_ua_add(ch, &e, q, NULL);
 	}
 	ok.redelivered = e.redelivered;
-	shortstr_setn(&ok.exchange, e.msg->exchange, e.msg->exchange_len);
-	shortstr_setn(&ok.routing_key, e.msg->routing_key,
+	shortstr_setn(&ok.exchange, MSG_EXCHANGE(e.msg), e.msg->exchange_len);
+	shortstr_setn(&ok.routing_key, MSG_RK(e.msg),
 	    e.msg->routing_key_len);
 	ok.message_count = (uint32_t)q->count;
 	channel_send_entry(ch, q, &e, AMQP_BASIC_GET_OK, &ok);
@@ -1712,7 +1713,7 @@ channel_tx_commit(struct channel *ch)
 		op = &ch->txops[i];
 		if (op->method == AMQP_BASIC_PUBLISH) {
 			x = vhost_exchange_find(ch->conn->vhost,
-			    op->msg->exchange);
+			    MSG_EXCHANGE(op->msg));
 			if (x != NULL)
 				channel_route(ch, x, op->msg, op->mandatory,
 				    NULL);

@@ -65,10 +65,10 @@ deadletter_routing_keys(const struct message *m, struct evbuffer *arr)
 	struct table_iter	it;
 
 	v.type = 'S';
-	v.v.s.p = (const uint8_t *)m->routing_key;
+	v.v.s.p = (const uint8_t *)MSG_RK(m);
 	v.v.s.len = m->routing_key_len;
 	array_add_value(arr, &v);
-	if (!table_find(&m->headers, "CC", &cc))
+	if (!table_find(MSG_HDRS(m), "CC", &cc))
 		return;
 	if (cc.type == 'S')
 		array_add_value(arr, &cc);
@@ -193,7 +193,7 @@ deadletter_headers_build(const struct field_table *old, struct evbuffer *out,
 	if (!have) {
 		table_add_longstr(out, "x-first-death-reason", ctx->reason);
 		table_add_longstr(out, "x-first-death-queue", ctx->q->name);
-		deadletter_add_str(out, "x-first-death-exchange", m->exchange,
+		deadletter_add_str(out, "x-first-death-exchange", MSG_EXCHANGE(m),
 		    m->exchange_len);
 	}
 	arr = evbuffer_new();
@@ -234,14 +234,14 @@ deadletter_headers_build(const struct field_table *old, struct evbuffer *out,
 			table_add_longstr(tb, "reason", ctx->reason);
 			table_add_longstr(tb, "queue", ctx->q->name);
 			table_add_value(tb, "time", &time);
-			deadletter_add_str(tb, "exchange", m->exchange,
+			deadletter_add_str(tb, "exchange", MSG_EXCHANGE(m),
 			    m->exchange_len);
 			table_add_value(tb, "routing-keys", &keys);
 			if (exp[0] != '\0')
 				table_add_longstr(tb, "original-expiration",
 				    exp);
 		} else {
-			deadletter_add_str(tb, "exchange", m->exchange,
+			deadletter_add_str(tb, "exchange", MSG_EXCHANGE(m),
 			    m->exchange_len);
 			if (exp[0] != '\0')
 				table_add_longstr(tb, "original-expiration",
@@ -288,7 +288,7 @@ deadletter_is_cycle(const struct message *m, const struct queue *target)
 	struct table_iter	it;
 	int			rejected = 0;
 
-	if (!table_find(&m->headers, "x-death", &deaths) ||
+	if (!table_find(MSG_HDRS(m), "x-death", &deaths) ||
 	    deaths.type != 'A')
 		return (0);
 	table_iter_init(&it, &deaths.v.t);
@@ -329,23 +329,23 @@ deadletter(struct queue *q, struct message *m, const char *reason)
 		rk = q->dlrk;
 		rklen = strlen(rk);
 	} else {
-		rk = m->routing_key;
+		rk = MSG_RK(m);
 		rklen = m->routing_key_len;
 	}
 	n = message_rewrite(m, x->name, strlen(x->name), rk, rklen,
 	    deadletter_headers_cb, &ctx, 1, NULL);
-	exchange_route(x, rk, rklen, &n->headers, &rr);
-	if (q->dlrk == NULL && table_find(&n->headers, "CC", &cc)) {
+	exchange_route(x, rk, rklen, MSG_HDRS(n), &rr);
+	if (q->dlrk == NULL && table_find(MSG_HDRS(n), "CC", &cc)) {
 		if (cc.type == 'S')
 			exchange_route_more(x, (const char *)cc.v.s.p,
-			    cc.v.s.len, &n->headers, &rr);
+			    cc.v.s.len, MSG_HDRS(n), &rr);
 		else if (cc.type == 'A') {
 			table_iter_init(&it, &cc.v.t);
 			while (array_next(&it, &v))
 				if (v.type == 'S')
 					exchange_route_more(x,
 					    (const char *)v.v.s.p, v.v.s.len,
-					    &n->headers, &rr);
+					    MSG_HDRS(n), &rr);
 		}
 	}
 	for (i = 0; i < rr.n; i++) {

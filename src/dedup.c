@@ -90,7 +90,7 @@ dedup_key(const struct message *m, char *buf, size_t size, size_t *len)
 	struct field_value	 v;
 	struct evbuffer		*b;
 
-	if (m->headers.len == 0 || !table_find(&m->headers, DEDUP_HEADER, &v))
+	if (m->hdr_len == 0 || !table_find(MSG_HDRS(m), DEDUP_HEADER, &v))
 		return (0);
 	if (v.type == 'S' && v.v.s.len + 1 <= size) {
 		buf[0] = 'S';

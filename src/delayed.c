@@ -88,7 +88,7 @@ delayed_delay(const struct message *m)
 	struct field_value	v;
 	int64_t			d;
 
-	if (m->headers.len == 0 || !table_find(&m->headers, "x-delay", &v) ||
+	if (m->hdr_len == 0 || !table_find(MSG_HDRS(m), "x-delay", &v) ||
 	    v.type == 't' || field_value_int(&v, &d) != 0 || d <= 0 ||
 	    (uint64_t)d > DELAYED_MAX)
 		return (0);
@@ -206,7 +206,7 @@ delayed_route(struct delayed_item *it)
 		return;		/* its exchange is gone */
 	m = message_rewrite(it->msg, NULL, 0, NULL, 0, delayed_headers_cb,
 	    NULL, 0, NULL);
-	exchange_route(x, m->routing_key, m->routing_key_len, &m->headers,
+	exchange_route(x, MSG_RK(m), m->routing_key_len, MSG_HDRS(m),
 	    &rr);
 	for (i = 0; i < rr.n; i++)
 		queue_push(rr.q[i], m);

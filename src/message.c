@@ -21,30 +21,20 @@ message_new(const char *x, size_t xlen, const char *rk, size_t rklen,
     const uint8_t *props, size_t props_len, uint64_t body_size)
 {
 	struct message	*m;
-	uint8_t		*p;
 
-	p = xmalloc(sizeof *m + xlen + 1 + rklen + 1 + props_len +
+	m = xmalloc(sizeof *m + xlen + 1 + rklen + 1 + props_len +
 	    (size_t)body_size);
-	m = (struct message *)p;
 	memset(m, 0, sizeof *m);
 	m->refcnt = 1;
-	p += sizeof *m;
-	m->exchange = (char *)p;
-	memcpy(m->exchange, x, xlen);
-	m->exchange[xlen] = '\0';
 	m->exchange_len = (uint8_t)xlen;
-	p += xlen + 1;
-	m->routing_key = (char *)p;
-	memcpy(m->routing_key, rk, rklen);
-	m->routing_key[rklen] = '\0';
 	m->routing_key_len = (uint8_t)rklen;
-	p += rklen + 1;
-	m->props = p;
-	memcpy(m->props, props, props_len);
-	m->props_len = props_len;
-	p += props_len;
-	m->body = p;
-	m->body_size = body_size;
+	m->props_len = (uint32_t)props_len;
+	m->body_size = (uint32_t)body_size;
+	memcpy(MSG_EXCHANGE(m), x, xlen);
+	MSG_EXCHANGE(m)[xlen] = '\0';
+	memcpy(MSG_RK(m), rk, rklen);
+	MSG_RK(m)[rklen] = '\0';
+	memcpy(MSG_PROPS(m), props, props_len);
 	m->expiration = -1;
 	if (broker != NULL)
 		broker->msg_bytes += message_size(m);
@@ -59,15 +49,15 @@ message_parse_props(struct message *m)
 	const char		*s;
 	int64_t			n = 0;
 
-	if (props_decode(m->props, m->props_len, &props) != 0)
+	if (props_decode(MSG_PROPS(m), m->props_len, &props) != 0)
 		return;
 	if (props.flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
 		m->delivery_mode = props.delivery_mode;
 	if (props.flags & AMQP_BASIC_PRIORITY_FLAG)
 		m->priority = props.priority;
 	if (props.flags & AMQP_BASIC_HEADERS_FLAG) {
-		m->headers.p = props.headers.p;	/* points into m->props */
-		m->headers.len = props.headers.len;
+		m->hdr_off = (uint32_t)(props.headers.p - MSG_PROPS(m));
+		m->hdr_len = props.headers.len;
 	}
 	if (props.flags & AMQP_BASIC_EXPIRATION_FLAG &&
 	    props.expiration.len > 0) {
@@ -89,13 +79,13 @@ message_rewrite(const struct message *m, const char *x, size_t xlen,
 	struct message		*n;
 
 	memset(&props, 0, sizeof props);
-	(void)props_decode(m->props, m->props_len, &props);
+	(void)props_decode(MSG_PROPS(m), m->props_len, &props);
 	hb = evbuffer_new();
 	pb = evbuffer_new();
 	if (edit != NULL)
-		edit(&m->headers, hb, arg);
+		edit(MSG_HDRS(m), hb, arg);
 	else
-		evbuffer_add(hb, m->headers.p, m->headers.len);
+		evbuffer_add(hb, MSG_PROPS(m) + m->hdr_off, m->hdr_len);
 	props.headers.len = (uint32_t)evbuffer_get_length(hb);
 	props.headers.p = evbuffer_pullup(hb, -1);
 	/* An emptied table stays (RabbitMQ keeps "headers: []"). */
@@ -109,15 +99,14 @@ message_rewrite(const struct message *m, const char *x, size_t xlen,
 	}
 	props_encode(pb, &props);
 	if (x == NULL) {
-		x = m->exchange;
+		x = MSG_EXCHANGE(m);
 		xlen = m->exchange_len;
-		rk = m->routing_key;
+		rk = MSG_RK(m);
 		rklen = m->routing_key_len;
 	}
 	n = message_new(x, xlen, rk, rklen, evbuffer_pullup(pb, -1),
 	    evbuffer_get_length(pb), m->body_size);
-	memcpy(n->body, m->body, m->body_size);
-	n->body_received = n->body_size;
+	memcpy(MSG_BODY(n), MSG_BODY(m), m->body_size);
 	message_parse_props(n);
 	evbuffer_free(hb);
 	evbuffer_free(pb);

@@ -18,20 +18,26 @@ struct message {
 	uint8_t			 routing_key_len;
 	uint8_t			 delivery_mode;
 	uint8_t			 priority;
+	uint32_t		 props_len;
+	uint32_t		 body_size;
+	uint32_t		 hdr_off;	/* headers table in the props */
+	uint32_t		 hdr_len;	/* 0: no headers */
 	int64_t			 expiration;	/* ms, the property; -1: none */
-	char			*exchange;	/* in this allocation */
-	char			*routing_key;	/* in this allocation */
-	uint8_t			*props;		/* raw, flags onward */
-	size_t			 props_len;
-	struct field_table	 headers;	/* into props; len 0 if none */
-	uint8_t			*body;		/* in this allocation */
-	uint64_t		 body_size;
-	uint64_t		 body_received;	/* while being assembled */
 	uint64_t		 store_id;	/* 0 until written to the store */
+	uint64_t		 store_batch;	/* batch that writes it */
 	uint32_t		 store_refs;	/* durable queue entries holding it
 						   in the store */
-	uint64_t		 store_batch;	/* batch that writes it */
+	/* Then: exchange NUL routing key NUL props body. */
 };
+
+/* The parts that follow the struct in the same allocation. */
+#define MSG_EXCHANGE(m)	((char *)((m) + 1))
+#define MSG_RK(m)	(MSG_EXCHANGE(m) + (m)->exchange_len + 1)
+#define MSG_PROPS(m)	((uint8_t *)MSG_RK(m) + (m)->routing_key_len + 1)
+#define MSG_BODY(m)	(MSG_PROPS(m) + (m)->props_len)
+/* The headers table, for the statement it is used in. */
+#define MSG_HDRS(m)	(&(const struct field_table){			\
+			    MSG_PROPS(m) + (m)->hdr_off, (m)->hdr_len })
 
 /* A new message with room for its body; refcnt 1. */
 struct message	*message_new(const char *, size_t, const char *, size_t,

@@ -618,7 +618,8 @@ queue_requeue(struct queue *q, struct qentry *d)
 	}
 	e = qring_push_head(queue_level(q, d->msg));
 	*e = *d;
-	e->dcount++;
+	if (e->dcount < 0xffff)
+		e->dcount++;
 	e->redelivered = 1;
 	d->msg = NULL;
 	q->count++;

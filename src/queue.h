@@ -33,10 +33,10 @@ struct vhost;
  */
 struct qentry {
 	struct message		*msg;		/* holds a reference, or paged */
-	uint64_t		 seq;		/* position in this queue */
 	uint64_t		 expires;	/* ms since the epoch; 0: never */
-	uint32_t		 dcount;	/* times delivered and requeued */
-	uint8_t			 redelivered;
+	uint64_t		 seq:47;	/* position in this queue */
+	uint64_t		 redelivered:1;
+	uint64_t		 dcount:16;	/* times delivered and requeued */
 };
 
 #define QENTRY_PAGED(e)		(((uintptr_t)(e)->msg & 1) != 0)

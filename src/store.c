@@ -528,9 +528,8 @@ store_row_message(sqlite3_stmt *st, int col, uint64_t id)
 	    (size_t)sqlite3_column_bytes(st, col + 2),
 	    (uint64_t)sqlite3_column_bytes(st, col + 3));
 	if (m->body_size > 0)
-		memcpy(m->body, sqlite3_column_blob(st, col + 3),
+		memcpy(MSG_BODY(m), sqlite3_column_blob(st, col + 3),
 		    m->body_size);
-	m->body_received = m->body_size;
 	message_parse_props(m);
 	m->store_id = id;
 	return (m);
@@ -732,13 +731,13 @@ store_exec_op(struct store_op *op)
 		m = op->msg;
 		st = store->st[ST_MPUT];
 		sqlite3_bind_int64(st, 1, (int64_t)m->store_id);
-		sqlite3_bind_text(st, 2, m->exchange, m->exchange_len,
+		sqlite3_bind_text(st, 2, MSG_EXCHANGE(m), m->exchange_len,
 		    SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, m->routing_key, m->routing_key_len,
+		sqlite3_bind_blob(st, 3, MSG_RK(m), m->routing_key_len,
 		    SQLITE_STATIC);
-		sqlite3_bind_blob(st, 4, m->props, (int)m->props_len,
+		sqlite3_bind_blob(st, 4, MSG_PROPS(m), (int)m->props_len,
 		    SQLITE_STATIC);
-		sqlite3_bind_blob64(st, 5, m->body, m->body_size,
+		sqlite3_bind_blob64(st, 5, MSG_BODY(m), m->body_size,
 		    SQLITE_STATIC);
 		break;
 	case OP_QMPUT:

@@ -42,8 +42,7 @@ mk(uint32_t n)
 	struct message	*m;
 
 	m = message_new("", 0, "k", 1, (const uint8_t *)"\0\0", 2, 4);
-	memcpy(m->body, &n, 4);
-	m->body_received = 4;
+	memcpy(MSG_BODY(m), &n, 4);
 	return (m);
 }
 
@@ -52,7 +51,7 @@ num(const struct message *m)
 {
 	uint32_t	n;
 
-	memcpy(&n, m->body, 4);
+	memcpy(&n, MSG_BODY(m), 4);
 	return (n);
 }
 

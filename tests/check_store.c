@@ -220,10 +220,9 @@ mk(uint32_t n, size_t size, int persistent)
 	m = message_new("amq.direct", 10, "key", 3, props, sizeof props,
 	    size);
 	for (i = 0; i < size; i++)
-		m->body[i] = (uint8_t)(n * 31 + i * 7);
+		MSG_BODY(m)[i] = (uint8_t)(n * 31 + i * 7);
 	if (size >= 4)
-		memcpy(m->body, &n, 4);
-	m->body_received = size;
+		memcpy(MSG_BODY(m), &n, 4);
 	message_parse_props(m);
 	return (m);
 }
@@ -238,9 +237,9 @@ is_msg(const struct message *m, uint32_t n, size_t size)
 		return (0);
 	for (i = 0; i < size; i++) {
 		if (i < 4 && size >= 4) {
-			if (m->body[i] != ((const uint8_t *)&n)[i])
+			if (MSG_BODY(m)[i] != ((const uint8_t *)&n)[i])
 				return (0);
-		} else if (m->body[i] != (uint8_t)(n * 31 + i * 7))
+		} else if (MSG_BODY(m)[i] != (uint8_t)(n * 31 + i * 7))
 			return (0);
 	}
 	return (1);
@@ -399,8 +398,8 @@ START_TEST(test_store_recovers_entities_and_messages)
 		    "message %u differs", i);
 		ck_assert_uint_eq(e.msg->delivery_mode, 2);
 		ck_assert_int_eq(e.msg->exchange_len, 10);
-		ck_assert_mem_eq(e.msg->exchange, "amq.direct", 10);
-		ck_assert_mem_eq(e.msg->routing_key, "key", 3);
+		ck_assert_mem_eq(MSG_EXCHANGE(e.msg), "amq.direct", 10);
+		ck_assert_mem_eq(MSG_RK(e.msg), "key", 3);
 		ck_assert_int_eq(e.redelivered, 0);
 		ck_assert_uint_gt(e.seq, seq);
 		seq = e.seq;
