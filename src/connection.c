@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -29,13 +31,17 @@
 
 /* Most bytes read or written by one system call. */
 #define CONNECTION_IO_MAX		(256 * 1024)
+/* Reads start at this size and double while they fill up. */
+#define CONNECTION_READ_MIN		(16 * 1024)
 
 /* Seconds a peer has to answer our connection.close with close-ok. */
 #define CONNECTION_CLOSE_TIMEOUT	3
 
 static const uint8_t connection_header[8] = { 'A', 'M', 'Q', 'P', 0, 0, 9, 1 };
 
-static void	connection_read_cb(struct bufferevent *, void *);
+static void	connection_io_cb(evutil_socket_t, short, void *);
+static void	connection_process(struct connection *);
+static void	connection_reading(struct connection *, int);
 static void	connection_write_cb(struct bufferevent *, void *);
 static void	connection_event_cb(struct bufferevent *, short, void *);
 static void	connection_timer_cb(evutil_socket_t, short, void *);
@@ -148,12 +154,20 @@ connection_accept(evutil_socket_t fd, struct sockaddr *sa, int salen)
 		return;
 	}
 	c->out = bufferevent_get_output(c->bev);
-	/* Fewer, larger reads and writes than libevent's 16 KiB default. */
-	bufferevent_set_max_single_read(c->bev, CONNECTION_IO_MAX);
+	/* Fewer, larger writes than libevent's 16 KiB default. */
 	bufferevent_set_max_single_write(c->bev, CONNECTION_IO_MAX);
-	bufferevent_setcb(c->bev, connection_read_cb, connection_write_cb,
+	/*
+	 * The bufferevent writes; reading is ours, because libevent 2.1
+	 * reads at most 4 KiB per call (EVBUFFER_MAX_READ).
+	 */
+	bufferevent_setcb(c->bev, NULL, connection_write_cb,
 	    connection_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, EV_WRITE);
+	c->in = evbuffer_new();	/* the bufferevent's own is frozen */
+	c->read_size = CONNECTION_READ_MIN;
+	c->rev = event_new(broker->base, fd, EV_READ | EV_PERSIST,
+	    connection_io_cb, c);
+	event_add(c->rev, NULL);
 	c->state = CONN_HEADER;
 	c->frame_max = AMQP_FRAME_MIN_SIZE;
 	c->last_read = c->last_write = connection_now();
@@ -232,7 +246,7 @@ connection_send(struct connection *c, uint16_t ch, uint32_t id,
 static void
 connection_flush_after(struct connection *c)
 {
-	bufferevent_disable(c->bev, EV_READ);
+	connection_reading(c, 0);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	c->state = CONN_CLOSING;
 	c->flush_close = 1;
@@ -299,6 +313,10 @@ connection_drop(struct connection *c, const char *why)
 		event_free(c->timer);
 		c->timer = NULL;
 	}
+	event_free(c->rev);
+	c->rev = NULL;
+	evbuffer_free(c->in);
+	c->in = NULL;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->out = NULL;
@@ -423,12 +441,66 @@ connection_send_start(struct connection *c)
 	evbuffer_free(props);
 }
 
-/* Read what can be read: the protocol header, then whole frames. */
+/* Start or stop reading the socket. */
 static void
-connection_read_cb(struct bufferevent *bev, void *arg)
+connection_reading(struct connection *c, int on)
+{
+	if (c->rev == NULL)
+		return;
+	if (on)
+		event_add(c->rev, NULL);
+	else
+		event_del(c->rev);
+}
+
+/*
+ * The socket is readable: one read(2) of up to read_size bytes straight
+ * into the input buffer (the size doubles while reads fill it, up to
+ * CONNECTION_IO_MAX, and falls back when they do not), then the frames.
+ */
+static void
+connection_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct connection	*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[2];
+	ssize_t			 n, left;
+	int			 nv, i;
+
+	nv = evbuffer_reserve_space(c->in, (ssize_t)c->read_size, v, 2);
+	if (nv <= 0)
+		fatal("evbuffer_reserve_space failed");
+	n = readv(fd, (struct iovec *)v, nv);
+	if (n <= 0) {
+		evbuffer_commit_space(c->in, v, 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		connection_drop(c, n == 0 ? (c->state == CONN_OPEN ?
+		    "client closed the socket without connection.close" :
+		    "client closed the socket") : strerror(errno));
+		return;
+	}
+	for (i = 0, left = n; i < nv; i++) {
+		if ((size_t)left < v[i].iov_len)
+			v[i].iov_len = (size_t)left;
+		left -= (ssize_t)v[i].iov_len;
+	}
+	evbuffer_commit_space(c->in, v, nv);
+	if ((size_t)n == c->read_size && c->read_size < CONNECTION_IO_MAX)
+		c->read_size *= 2;
+	else if ((size_t)n < c->read_size / 4 &&
+	    c->read_size > CONNECTION_READ_MIN)
+		c->read_size /= 2;
+	/* A frame still cut short: wait for the rest of it. */
+	if (evbuffer_get_length(c->in) < c->read_low)
+		return;
+	connection_process(c);
+}
+
+/* Act on what has been read: the protocol header, then whole frames. */
+static void
+connection_process(struct connection *c)
+{
+	struct evbuffer		*in = c->in;
 	struct channel		*ch;
 	uint8_t			*p;
 	struct frame		 f;
@@ -506,11 +578,7 @@ connection_read_cb(struct bufferevent *bev, void *arg)
 	if (c->state == CONN_DEAD)
 		goto out;
 	evbuffer_drain(in, off);
-	need = need > AMQP_FRAME_HEADER_SIZE ? need : 0;
-	if (need != c->read_low) {
-		c->read_low = need;
-		bufferevent_setwatermark(c->bev, EV_READ, need, 0);
-	}
+	c->read_low = need > AMQP_FRAME_HEADER_SIZE ? need : 0;
 	if (c->publisher)
 		connection_memory_check();
 	if ((broker->store_failed || broker->mem_blocked) && c->publisher &&
@@ -790,7 +858,7 @@ connection_block(struct connection *c, int block)
 		return;
 	c->blocked = block;
 	if (block) {
-		bufferevent_disable(c->bev, EV_READ);
+		connection_reading(c, 0);
 		if (c->cap_blocked) {
 			wire_shortstr_set(&cb.reason, broker->store_failed ?
 			    "store failure: nothing can be made durable" :
@@ -800,7 +868,7 @@ connection_block(struct connection *c, int block)
 		conn_log(c, LOG_WARN, "blocked: %s", broker->store_failed ?
 		    "the store is failing" : "memory limit reached");
 	} else {
-		bufferevent_enable(c->bev, EV_READ);
+		connection_reading(c, 1);
 		c->last_read = connection_now();
 		if (c->cap_blocked)
 			connection_send(c, 0, AMQP_CONNECTION_UNBLOCKED, NULL);

@@ -54,7 +54,10 @@ struct connection {
 	uint8_t			 err_no_method;	/* close with class 0, method 0 */
 	uint8_t			 publisher;	/* has sent basic.publish */
 	uint8_t			 blocked;	/* reading stopped: store down */
-	size_t			 read_low;	/* read watermark: a frame's size */
+	size_t			 read_low;	/* bytes a partial frame needs */
+	size_t			 read_size;	/* next read(2) size, adaptive */
+	struct event		*rev;		/* owned: readable socket */
+	struct evbuffer		*in;		/* owned: bytes read */
 	uint32_t		 refcnt;
 	char			 err[512];	/* text of the last error */
 	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */
