@@ -12,6 +12,8 @@
 
 #include "wire.h"
 
+struct store_batch;
+
 struct message {
 	uint32_t		 refcnt;
 	uint8_t			 exchange_len;
@@ -24,7 +26,9 @@ struct message {
 	uint32_t		 hdr_len;	/* 0: no headers */
 	int64_t			 expiration;	/* ms, the property; -1: none */
 	uint64_t		 store_id;	/* 0 until written to the store */
-	uint64_t		 store_batch;	/* batch that writes it */
+	struct store_batch	*store_pending;	/* the uncommitted batch that
+						   writes it; NULL once committed */
+	uint32_t		 store_op;	/* its OP_MPUT in that batch */
 	uint32_t		 store_refs;	/* durable queue entries holding it
 						   in the store */
 	/* Then: exchange NUL routing key NUL props body. */

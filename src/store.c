@@ -56,7 +56,8 @@ enum store_op_type {
 			   i1 message id */
 	OP_DDEL,	/* a delayed id */
 	OP_KPUT,	/* s0 vhost, s1 exchange, blob key, i0 expires */
-	OP_KDEL		/* s0 vhost, s1 exchange, blob key */
+	OP_KDEL,	/* s0 vhost, s1 exchange, blob key */
+	OP_NONE		/* struck out (store_cancel) */
 };
 
 struct store_op {
@@ -71,6 +72,7 @@ struct store_op {
 
 struct store_batch {
 	uint64_t		 id;
+	int			 taken;		/* lock: the thread has it */
 	struct store_op		*ops;		/* owned */
 	size_t			 n, cap;
 	TAILQ_ENTRY(store_batch) entry;
@@ -190,6 +192,7 @@ static void	store_flush_cb(evutil_socket_t, short, void *);
 static void	store_done_cb(evutil_socket_t, short, void *);
 static int	store_recover(char **);
 static void	store_new_batch(void);
+static int	store_cancel(struct message *);
 
 /* Error text of the database. */
 static const char *
@@ -216,6 +219,10 @@ store_batch_free(struct store_batch *b)
 		for (j = 0; j < 4; j++)
 			free(b->ops[i].s[j]);
 		free(b->ops[i].blob);
+		/* Committed now (or never to be): nothing left to cancel. */
+		if (b->ops[i].msg != NULL &&
+		    b->ops[i].msg->store_pending == b)
+			b->ops[i].msg->store_pending = NULL;
 		message_unref(&b->ops[i].msg);
 	}
 	free(b->ops);
@@ -380,7 +387,8 @@ store_enqueue(struct queue *q, struct message *m, uint64_t seq)
 		if ((op = store_op_add(OP_MPUT)) == NULL)
 			return;
 		op->msg = message_ref(m);
-		m->store_batch = store->cur->id;
+		m->store_pending = store->cur;
+		m->store_op = (uint32_t)(store->cur->n - 1);
 	}
 	if ((op = store_op_add(OP_QMPUT)) == NULL)
 		return;
@@ -397,6 +405,8 @@ store_dequeue(struct queue *q, struct message *m, uint64_t seq)
 	struct store_op	*op;
 
 	if (m->store_id == 0 || m->store_refs == 0)
+		return;
+	if (m->store_refs == 1 && store_cancel(m))
 		return;
 	/* A deleted queue's rows went with it (OP_QDEL). */
 	if (!q->deleted && (op = store_op_add(OP_QMDEL)) != NULL) {
@@ -449,7 +459,7 @@ store_delayed_put(struct exchange *x, struct message *m, uint64_t id,
 		if ((op = store_op_add(OP_MPUT)) == NULL)
 			return;
 		op->msg = message_ref(m);
-		m->store_batch = store->cur->id;
+		m->store_pending = NULL;	/* not cancellable */
 	}
 	if ((op = store_op_add(OP_DPUT)) == NULL)
 		return;
@@ -510,8 +520,44 @@ store_dequeue_paged(struct queue *q, uint64_t id, uint64_t seq)
 int
 store_is_committed(const struct message *m)
 {
-	return (store != NULL && m->store_id != 0 &&
-	    m->store_batch <= store->committed);
+	return (store != NULL && m->store_id != 0 && m->store_pending == NULL);
+}
+
+/* The id of the batch that writes m, or 0 once it is committed. */
+uint64_t
+store_message_batch(const struct message *m)
+{
+	return (m->store_pending != NULL ? m->store_pending->id : 0);
+}
+
+/*
+ * A message held by one queue leaves it before the batch that writes it
+ * has gone to the store thread: nothing need be written at all (the
+ * message row and its queue row are struck out of the batch).  Under a
+ * fast consumer most persistent messages go this way.
+ */
+static int
+store_cancel(struct message *m)
+{
+	struct store_batch	*b = m->store_pending;
+	struct store_op		*mput, *qmput;
+	int			 done = 0;
+
+	if (b == NULL || m->store_op + 1 >= b->n)
+		return (0);
+	pthread_mutex_lock(&store->lock);
+	mput = &b->ops[m->store_op];
+	qmput = &b->ops[m->store_op + 1];
+	if (!b->taken && mput->type == OP_MPUT && mput->msg == m &&
+	    qmput->type == OP_QMPUT && (uint64_t)qmput->i0 == m->store_id) {
+		mput->type = qmput->type = OP_NONE;
+		m->store_refs = 0;
+		m->store_id = 0;
+		m->store_pending = NULL;
+		done = 1;
+	}
+	pthread_mutex_unlock(&store->lock);
+	return (done);
 }
 
 /* Make a message from a row: exchange, routing key, props, body. */
@@ -782,6 +828,8 @@ store_exec_op(struct store_op *op)
 		if (op->type == OP_KPUT)
 			sqlite3_bind_int64(st, 4, op->i0);
 		break;
+	case OP_NONE:
+		return (SQLITE_OK);
 	default:
 		return (SQLITE_MISUSE);
 	}
@@ -847,6 +895,7 @@ static void *
 store_thread_main(void *arg)
 {
 	struct store_batch_list	 work;
+	struct store_batch	*b;
 	char			*cause;
 	char			 one = 1;
 	struct timespec		 ts;
@@ -860,6 +909,8 @@ store_thread_main(void *arg)
 			pthread_mutex_unlock(&store->lock);
 			break;
 		}
+		TAILQ_FOREACH(b, &store->pending, entry)
+			b->taken = 1;
 		TAILQ_CONCAT(&work, &store->pending, entry);
 		pthread_mutex_unlock(&store->lock);
 		while (store_commit(&work, &cause) != 0) {

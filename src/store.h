@@ -58,6 +58,8 @@ void		 store_dedup_key(struct exchange *, const char *, size_t,
 		    uint64_t, int);
 /* Forget a paged-out entry (its message is held by this queue only). */
 void		 store_dequeue_paged(struct queue *, uint64_t, uint64_t);
+/* The id of the batch that writes m, or 0 once it is committed. */
+uint64_t	 store_message_batch(const struct message *);
 /* Has the batch that wrote this message been committed? */
 int		 store_is_committed(const struct message *);
 /* Read paged-out entries of q back; returns how many were loaded. */

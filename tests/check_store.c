@@ -180,7 +180,7 @@ wait_committed(struct message *m)
 {
 	ck_assert_msg(run_until(committed_cond, m),
 	    "batch %llu not committed within %d s (store at batch %llu)",
-	    (unsigned long long)m->store_batch, DEADLINE,
+	    (unsigned long long)store_message_batch(m), DEADLINE,
 	    (unsigned long long)store_batch());
 }
 
@@ -433,7 +433,7 @@ START_TEST(test_store_group_commit)
 	/* A hundred enqueues in one turn: all in the batch being filled. */
 	ck_assert_uint_eq(store_batch(), b0);
 	ck_assert(store_batch_used());
-	ck_assert_uint_eq(first->store_batch, b0);
+	ck_assert_uint_eq(store_message_batch(first), b0);
 	ck_assert_msg(!store_is_committed(first), "a message in the batch "
 	    "being filled (%llu) is reported committed: that id was "
 	    "committed before", (unsigned long long)b0);
@@ -444,7 +444,7 @@ START_TEST(test_store_group_commit)
 	    (unsigned long long)b0 + 1);
 	ck_assert(!store_batch_used());
 	next = push(q, 101, 1, 64);
-	ck_assert_uint_eq(next->store_batch, b0 + 1);
+	ck_assert_uint_eq(store_message_batch(next), b0 + 1);
 	ck_assert(!store_is_committed(next));
 	wait_committed(first);
 	/* Reported committed means on disk, all hundred at once. */
