@@ -5,8 +5,8 @@ CHECK_LDADD = $(BROKER_LIBS) $(CHECK_LIBS) $(RABBITMQ_LIBS)
 unit_tests = tests/check_wire tests/check_method tests/check_topic \
 	tests/check_queue
 check_PROGRAMS += $(unit_tests)
-TESTS += $(unit_tests) tests/man-keys.sh
-EXTRA_DIST += tests/man-keys.sh
+TESTS += $(unit_tests) tests/man-keys.sh tests/perf-smoke.sh
+EXTRA_DIST += tests/man-keys.sh tests/perf-smoke.sh
 
 tests_check_wire_SOURCES = tests/check_wire.c
 tests_check_wire_LDADD = $(CHECK_LDADD)
