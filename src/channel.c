@@ -1005,7 +1005,10 @@ channel_content(struct channel *ch, const struct frame *f,
 	int			 rc;
 
 	if (h != NULL) {
-		if (props_decode(h->props, h->props_len, &props) != 0) {
+		/* No properties at all (the common case): nothing to decode. */
+		if (h->props_len == 2 && h->props[0] == 0 && h->props[1] == 0)
+			props.flags = 0;
+		else if (props_decode(h->props, h->props_len, &props) != 0) {
 			/*
 			 * Warren differs: RabbitMQ 3.10 fails later, inside
 			 * the channel, with 541 INTERNAL_ERROR.
