@@ -1059,8 +1059,7 @@ channel_content(struct channel *ch, const struct frame *f,
 			m->hdr_len = props.headers.len;
 		}
 		if (props.flags & AMQP_BASIC_EXPIRATION_FLAG)
-			m->expiration = llabs(strtoll(props.expiration.s, NULL,
-			    10));
+			m->has_expiration = 1;
 		ch->msg = m;
 		if (h->body_size == 0)
 			return (channel_publish_done(ch));

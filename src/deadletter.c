@@ -226,9 +226,9 @@ deadletter_headers_build(const struct field_table *old, struct evbuffer *out,
 		keys.v.t.len = (uint32_t)evbuffer_get_length(rks);
 		keys.v.t.p = evbuffer_pullup(rks, -1);
 		exp[0] = '\0';
-		if (m->expiration >= 0)
+		if (message_expiration(m) >= 0)
 			snprintf(exp, sizeof exp, "%lld",
-			    (long long)m->expiration);
+			    (long long)message_expiration(m));
 		table_add_int(tb, "count", 1);
 		if (!have) {
 			table_add_longstr(tb, "reason", ctx->reason);

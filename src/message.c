@@ -35,7 +35,6 @@ message_new(const char *x, size_t xlen, const char *rk, size_t rklen,
 	memcpy(MSG_RK(m), rk, rklen);
 	MSG_RK(m)[rklen] = '\0';
 	memcpy(MSG_PROPS(m), props, props_len);
-	m->expiration = -1;
 	if (broker != NULL)
 		broker->msg_bytes += message_size(m);
 	return (m);
@@ -46,8 +45,6 @@ void
 message_parse_props(struct message *m)
 {
 	struct basic_props	props;
-	const char		*s;
-	int64_t			n = 0;
 
 	if (props_decode(MSG_PROPS(m), m->props_len, &props) != 0)
 		return;
@@ -59,13 +56,25 @@ message_parse_props(struct message *m)
 		m->hdr_off = (uint32_t)(props.headers.p - MSG_PROPS(m));
 		m->hdr_len = props.headers.len;
 	}
-	if (props.flags & AMQP_BASIC_EXPIRATION_FLAG &&
-	    props.expiration.len > 0) {
-		for (s = props.expiration.s; *s >= '0' && *s <= '9'; s++)
-			n = n * 10 + (*s - '0');
-		if (*s == '\0')
-			m->expiration = n;
-	}
+	m->has_expiration = (props.flags & AMQP_BASIC_EXPIRATION_FLAG) != 0;
+}
+
+/*
+ * The expiration property (validated at publish) in ms.  Kept in the
+ * property bytes rather than in every message: only TTL queues and
+ * dead-lettering ask.
+ */
+int64_t
+message_expiration(const struct message *m)
+{
+	struct basic_props	props;
+	long long		n;
+
+	if (!m->has_expiration || props_decode(MSG_PROPS(m), m->props_len,
+	    &props) != 0 || !(props.flags & AMQP_BASIC_EXPIRATION_FLAG))
+		return (-1);
+	n = strtoll(props.expiration.s, NULL, 10);
+	return (n < 0 ? -n : n);
 }
 
 /* A copy of m with its headers rewritten (dead-lettering and the like). */

@@ -18,13 +18,13 @@ struct message {
 	uint32_t		 refcnt;
 	uint8_t			 exchange_len;
 	uint8_t			 routing_key_len;
-	uint8_t			 delivery_mode;
+	uint8_t			 delivery_mode:7;
+	uint8_t			 has_expiration:1; /* message_expiration() */
 	uint8_t			 priority;
 	uint32_t		 props_len;
 	uint32_t		 body_size;
 	uint32_t		 hdr_off;	/* headers table in the props */
 	uint32_t		 hdr_len;	/* 0: no headers */
-	int64_t			 expiration;	/* ms, the property; -1: none */
 	uint64_t		 store_id;	/* 0 until written to the store */
 	struct store_batch	*store_pending;	/* the uncommitted batch that
 						   writes it; NULL once committed */
@@ -59,6 +59,8 @@ typedef void (*message_headers_cb)(const struct field_table *,
 struct message	*message_rewrite(const struct message *, const char *,
 		    size_t, const char *, size_t, message_headers_cb, void *,
 		    int, const char *);
+/* The expiration property in ms, or -1 (read from the property bytes). */
+int64_t		 message_expiration(const struct message *);
 /* Set the fields the broker reads from the property bytes. */
 void		 message_parse_props(struct message *);
 /* Bytes the message costs in memory. */

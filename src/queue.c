@@ -243,7 +243,7 @@ queue_push(struct queue *q, struct message *m)
 {
 	struct qentry	*e;
 	uint64_t	 now;
-	int64_t		 ttl;
+	int64_t		 ttl, mttl;
 	char		 key[512];
 	size_t		 keylen;
 
@@ -266,8 +266,9 @@ queue_push(struct queue *q, struct message *m)
 	e->dcount = 0;
 	e->expires = 0;
 	ttl = q->ttl;
-	if (m->expiration >= 0 && (ttl < 0 || m->expiration < ttl))
-		ttl = m->expiration;
+	if (m->has_expiration && (mttl = message_expiration(m)) >= 0 &&
+	    (ttl < 0 || mttl < ttl))
+		ttl = mttl;
 	if (ttl >= 0) {
 		now = connection_now();
 		e->expires = now + (uint64_t)ttl;
