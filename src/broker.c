@@ -13,6 +13,7 @@
 #include "broker.h"
 #include "auth.h"
 #include "conf.h"
+#include "message.h"
 #include "vhost.h"
 
 struct broker *broker;
@@ -49,6 +50,7 @@ broker_free(void)
 	HASH_ITER(hh, broker->vhosts, v, tmp)
 		vhost_free(v);
 	auth_free();
+	message_cache_free();
 	if (broker->base != NULL)
 		event_base_free(broker->base);
 	free(broker->data_dir);

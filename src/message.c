@@ -12,6 +12,10 @@
 #include "message.h"
 #include "method.h"
 
+static struct msgkey *message_key(const char *, size_t, const char *,
+	    size_t);
+static void	message_key_unref(struct msgkey *);
+
 /*
  * Make a message: the exchange, routing key and property bytes are copied
  * in; the body is filled in by the channel as body frames arrive.
@@ -22,22 +26,63 @@ message_new(const char *x, size_t xlen, const char *rk, size_t rklen,
 {
 	struct message	*m;
 
-	m = xmalloc(sizeof *m + xlen + 1 + rklen + 1 + props_len +
-	    (size_t)body_size);
+	m = xmalloc(sizeof *m + props_len + (size_t)body_size);
 	memset(m, 0, sizeof *m);
 	m->refcnt = 1;
 	m->exchange_len = (uint8_t)xlen;
 	m->routing_key_len = (uint8_t)rklen;
 	m->props_len = (uint32_t)props_len;
 	m->body_size = (uint32_t)body_size;
-	memcpy(MSG_EXCHANGE(m), x, xlen);
-	MSG_EXCHANGE(m)[xlen] = '\0';
-	memcpy(MSG_RK(m), rk, rklen);
-	MSG_RK(m)[rklen] = '\0';
+	m->key = message_key(x, xlen, rk, rklen);
 	memcpy(MSG_PROPS(m), props, props_len);
 	if (broker != NULL)
 		broker->msg_bytes += message_size(m);
 	return (m);
+}
+
+/* The key last made, kept for the next message published alike. */
+static struct msgkey	*message_last_key;
+static uint8_t		 message_last_xlen, message_last_rklen;
+
+/* Drop a key reference. */
+static void
+message_key_unref(struct msgkey *k)
+{
+	if (k != NULL && --k->refcnt == 0)
+		free(k);
+}
+
+/* A key for exchange x and routing key rk (a new reference). */
+static struct msgkey *
+message_key(const char *x, size_t xlen, const char *rk, size_t rklen)
+{
+	struct msgkey	*k = message_last_key;
+
+	if (k != NULL && message_last_xlen == xlen &&
+	    message_last_rklen == rklen && memcmp(k->s, x, xlen) == 0 &&
+	    memcmp(k->s + xlen + 1, rk, rklen) == 0) {
+		k->refcnt++;
+		return (k);
+	}
+	k = xmalloc(sizeof *k + xlen + 1 + rklen + 1);
+	k->refcnt = 2;		/* the message's and the cache's */
+	memcpy(k->s, x, xlen);
+	k->s[xlen] = '\0';
+	memcpy(k->s + xlen + 1, rk, rklen);
+	k->s[xlen + 1 + rklen] = '\0';
+	message_key_unref(message_last_key);
+	message_last_key = k;
+	message_last_xlen = (uint8_t)xlen;
+	message_last_rklen = (uint8_t)rklen;
+	return (k);
+}
+
+/* Drop the cached key. */
+void
+message_cache_free(void)
+{
+	message_key_unref(message_last_key);
+	message_last_key = NULL;
 }
 
 /* Read delivery mode, priority, expiration and headers from the props. */
@@ -140,6 +185,7 @@ message_unref(struct message **mp)
 	if (m != NULL && --m->refcnt == 0) {
 		if (broker != NULL)
 			broker->msg_bytes -= message_size(m);
+		message_key_unref(m->key);
 		free(m);
 	}
 }
@@ -148,6 +194,5 @@ message_unref(struct message **mp)
 size_t
 message_size(const struct message *m)
 {
-	return (sizeof *m + m->exchange_len + m->routing_key_len + 2 +
-	    m->props_len + (size_t)m->body_size);
+	return (sizeof *m + m->props_len + (size_t)m->body_size);
 }

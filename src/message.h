@@ -14,6 +14,16 @@
 
 struct store_batch;
 
+/*
+ * The exchange and routing key a message was published with, shared by
+ * the messages published alike one after another (a publisher sends many
+ * messages with the same key).
+ */
+struct msgkey {
+	uint32_t		 refcnt;
+	char			 s[];		/* exchange NUL routing key NUL */
+};
+
 struct message {
 	uint32_t		 refcnt;
 	uint8_t			 exchange_len;
@@ -31,13 +41,14 @@ struct message {
 	uint32_t		 store_op;	/* its OP_MPUT in that batch */
 	uint32_t		 store_refs;	/* durable queue entries holding it
 						   in the store */
-	/* Then: exchange NUL routing key NUL props body. */
+	struct msgkey		*key;		/* holds a reference */
+	/* Then: props body. */
 };
 
 /* The parts that follow the struct in the same allocation. */
-#define MSG_EXCHANGE(m)	((char *)((m) + 1))
-#define MSG_RK(m)	(MSG_EXCHANGE(m) + (m)->exchange_len + 1)
-#define MSG_PROPS(m)	((uint8_t *)MSG_RK(m) + (m)->routing_key_len + 1)
+#define MSG_EXCHANGE(m)	((m)->key->s)
+#define MSG_RK(m)	((m)->key->s + (m)->exchange_len + 1)
+#define MSG_PROPS(m)	((uint8_t *)((m) + 1))
 #define MSG_BODY(m)	(MSG_PROPS(m) + (m)->props_len)
 /* The headers table, for the statement it is used in. */
 #define MSG_HDRS(m)	(&(const struct field_table){			\
@@ -63,6 +74,8 @@ struct message	*message_rewrite(const struct message *, const char *,
 int64_t		 message_expiration(const struct message *);
 /* Set the fields the broker reads from the property bytes. */
 void		 message_parse_props(struct message *);
+/* Drop the cached key (shutdown). */
+void		 message_cache_free(void);
 /* Bytes the message costs in memory. */
 size_t		 message_size(const struct message *);
 
