@@ -24,6 +24,7 @@ struct route_walk {
 	struct route_result	*rr;
 	uint32_t		 gen;		/* queues: once per message */
 	uint32_t		 xgen;		/* exchanges: once per key */
+	uint32_t		 xhits;		/* exchange destinations matched */
 	int			 depth;
 	const char		*key;
 	size_t			 keylen;
@@ -358,7 +359,7 @@ exchange_route_emit_cb(struct binding *b, void *arg)
 			b->queue->route_gen = w->gen;
 			route_result_add(w->rr, b->queue);
 		}
-	} else if (b->dest_x->route_gen != w->xgen &&
+	} else if ((w->xhits++, b->dest_x->route_gen != w->xgen) &&
 	    w->depth < EXCHANGE_MAX_DEPTH) {
 		w->depth++;
 		exchange_route_into(b->dest_x, w);
@@ -373,6 +374,7 @@ exchange_route_into(struct exchange *x, struct route_walk *w)
 	struct queue	*q;
 	struct exchange	*ae;
 	size_t		 before = w->rr->n;
+	uint32_t	 xbefore = w->xhits;
 	int		 depth = 0;
 	char		 name[256];
 
@@ -392,8 +394,13 @@ exchange_route_into(struct exchange *x, struct route_walk *w)
 		} else
 			x->type->route(x->state, w->key, w->keylen,
 			    w->headers, exchange_route_emit_cb, w);
-		if (w->rr->n != before || x->alternate == NULL ||
-		    ++depth > EXCHANGE_MAX_DEPTH)
+		/*
+		 * As RabbitMQ: the alternate exchange is for an exchange that
+		 * matched no binding; a matched exchange-to-exchange binding
+		 * counts even if nothing lies behind it.
+		 */
+		if (w->rr->n != before || w->xhits != xbefore ||
+		    x->alternate == NULL || ++depth > EXCHANGE_MAX_DEPTH)
 			return;
 		ae = vhost_exchange_find(x->vhost, x->alternate);
 		if (ae == NULL || ae->route_gen == w->xgen)
@@ -416,6 +423,7 @@ exchange_route(struct exchange *x, const char *key, size_t keylen,
 	w.gen = w.xgen = broker->route_gen;
 	broker->route_qgen = w.gen;
 	w.depth = 0;
+	w.xhits = 0;
 	w.key = key;
 	w.keylen = keylen;
 	w.headers = headers;
@@ -438,6 +446,7 @@ exchange_route_more(struct exchange *x, const char *key, size_t keylen,
 	w.gen = broker->route_qgen;
 	w.xgen = broker->route_gen;
 	w.depth = 0;
+	w.xhits = 0;
 	w.key = key;
 	w.keylen = keylen;
 	w.headers = headers;

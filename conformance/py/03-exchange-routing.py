@@ -393,6 +393,22 @@ def alternate_exchange_gets_unroutable(t):
 
 
 @test
+def alternate_exchange_not_used_when_an_exchange_binding_matches(t):
+    # The alternate exchange is for an exchange that matched no binding: a
+    # matching exchange-to-exchange binding counts even when nothing is
+    # bound behind it (then the message is dropped).
+    ch = t.channel()
+    ae = t.exchange(ch, "fanout")
+    x = t.exchange(ch, "direct", arguments={"alternate-exchange": ae})
+    behind = t.exchange(ch, "fanout")
+    qae = t.queue(ch)
+    ch.queue_bind(qae, ae)
+    ch.exchange_bind(behind, x, "k")
+    eq(routed(ch, x, "k", [qae]), [])
+    eq(routed(ch, x, "other", [qae]), [qae])
+
+
+@test
 def alternate_exchange_mandatory_not_returned(t):
     ch = t.channel()
     ae = t.exchange(ch, "fanout")
