@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include <uthash.h>
+
 #include "wire.h"
 
 struct exchange;
@@ -28,6 +30,8 @@ struct binding {
 	uint8_t			*args_buf;	/* owned */
 	struct field_table	 args;		/* points into args_buf */
 	void			*type_data;	/* the exchange type's own */
+	char			*hkey;		/* owned: destination, key, args */
+	UT_hash_handle		 hh;		/* source->bhash */
 	TAILQ_ENTRY(binding)	 src_entry;	/* source->bindings */
 	TAILQ_ENTRY(binding)	 dst_entry;	/* destination's in-list */
 };
@@ -65,7 +69,6 @@ int	exchange_topic_match(const char *, size_t, const char *, size_t);
 size_t	exchange_topic_nodes(void *);
 
 
-#include <uthash.h>
 
 /* What an exchange is beyond its routing type. */
 enum exchange_kind {
@@ -88,6 +91,7 @@ struct exchange {
 	struct field_table	 args;
 	char			*alternate;	/* owned; or NULL */
 	struct binding_list	 bindings;	/* outgoing, owned */
+	struct binding		*bhash;		/* the same, by hkey */
 	unsigned		 nbindings;
 	struct binding_list	 bindings_in;	/* as a destination */
 	uint32_t		 route_gen;
