@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -16,8 +18,13 @@
 #include "connection.h"
 #include "listener.h"
 
+/* Milliseconds the listener pauses when out of descriptors. */
+#define LISTENER_PAUSE_MS	100
+
 struct listener {
 	struct evconnlistener	*lev;	/* owned */
+	struct event		*resume; /* owned: after EMFILE */
+	time_t			 full_logged;
 	char			*addr;	/* owned */
 	struct listener		*next;
 };
@@ -41,17 +48,44 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	connection_accept(fd, sa, salen);
 }
 
-/* accept() failed: out of descriptors, say so clearly and go on. */
+/* Listen again after running out of descriptors. */
+static void
+listener_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener	*l = arg;
+
+	evconnlistener_enable(l->lev);
+}
+
+/*
+ * accept() failed.  Out of descriptors, the waiting client stays queued
+ * and the listener would fire again at once: pause it for a moment (the
+ * clients already connected go on), and say so once per episode.
+ */
 static void
 listener_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct listener	*l = arg;
+	struct timeval	 tv = { 0, LISTENER_PAUSE_MS * 1000 };
 	int		 err = EVUTIL_SOCKET_ERROR();
+	time_t		 now = time(NULL);
 
-	log_error("accept on %s: %s%s", l->addr,
-	    evutil_socket_error_to_string(err),
-	    err == EMFILE || err == ENFILE ?
-	    " (file descriptor limit reached: raise it with ulimit -n)" : "");
+	if (err != EMFILE && err != ENFILE) {
+		log_error("accept on %s: %s", l->addr,
+		    evutil_socket_error_to_string(err));
+		return;
+	}
+	if (now - l->full_logged >= 60) {
+		log_error("accept on %s: %s (file descriptor limit reached: "
+		    "%u connections; raise it with ulimit -n); new clients "
+		    "wait", l->addr, evutil_socket_error_to_string(err),
+		    broker->nconns);
+		l->full_logged = now;
+	}
+	evconnlistener_disable(l->lev);
+	if (l->resume == NULL)
+		l->resume = evtimer_new(broker->base, listener_resume_cb, l);
+	evtimer_add(l->resume, &tv);
 }
 
 /* Listen on addr ("127.0.0.1:5672", "[::1]:5672"). */
@@ -96,6 +130,8 @@ listener_free_all(void)
 
 	while ((l = broker->listeners) != NULL) {
 		broker->listeners = l->next;
+		if (l->resume != NULL)
+			event_free(l->resume);
 		evconnlistener_free(l->lev);
 		free(l->addr);
 		free(l);

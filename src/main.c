@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 	size_t		  nlisten = 0, i;
 	int		  ch, dump = 0, nopts = 0, rc = 1;
 	char		**opts = NULL;
+	struct rlimit	  rl;
 
 	config_defaults();
 	while ((ch = getopt_long(argc, argv, "l:d:c:o:Vh", longopts,
@@ -149,6 +151,11 @@ main(int argc, char **argv)
 		return (0);
 	}
 	log_init();
+	/* As many descriptors (connections) as the hard limit allows. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (mkdir(config.data_dir, 0750) != 0 && errno != EEXIST) {
 		log_error("cannot create data directory %s: %s",
 		    config.data_dir, strerror(errno));

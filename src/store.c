@@ -33,7 +33,7 @@
 #include "vhost.h"
 
 /* Schema version in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /* Seconds between retries of a failed commit. */
 #define STORE_RETRY_SECONDS	1
@@ -146,6 +146,8 @@ static const char store_schema[] =
 	"CREATE TABLE IF NOT EXISTS delayed (id INTEGER PRIMARY KEY, "
 	    "vhost TEXT NOT NULL, exchange TEXT NOT NULL, due INTEGER NOT NULL, "
 	    "msg_id INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS binding_dest ON binding (vhost, dest_kind, "
+	    "dest);"
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);"
 	"CREATE TABLE IF NOT EXISTS dedup (vhost TEXT NOT NULL, "
 	    "exchange TEXT NOT NULL, key BLOB NOT NULL, expires INTEGER NOT NULL, "
