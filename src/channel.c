@@ -591,14 +591,7 @@ static void
 channel_dcount_cb(const struct field_table *old, struct evbuffer *out,
     void *arg)
 {
-	struct table_iter	it;
-	struct shortstr		key;
-	struct field_value	v;
-
-	table_iter_init(&it, old);
-	while (table_next(&it, &key, &v))
-		if (strcmp(key.s, "x-delivery-count") != 0)
-			table_add_value(out, key.s, &v);
+	table_copy_except(out, old, "x-delivery-count");
 	table_add_int(out, "x-delivery-count", *(int64_t *)arg);
 }
 
@@ -868,14 +861,7 @@ static void
 channel_drop_bcc_cb(const struct field_table *old, struct evbuffer *out,
     void *arg)
 {
-	struct table_iter	it;
-	struct shortstr		key;
-	struct field_value	v;
-
-	table_iter_init(&it, old);
-	while (table_next(&it, &key, &v))
-		if (strcmp(key.s, "BCC") != 0)
-			table_add_value(out, key.s, &v);
+	table_copy_except(out, old, "BCC");
 }
 
 /* The whole message is in: check the exchange, then route or hold (tx). */

@@ -195,6 +195,7 @@ static void	store_done_cb(evutil_socket_t, short, void *);
 static int	store_recover(char **);
 static void	store_new_batch(void);
 static int	store_cancel(struct message *);
+static void	store_message_put(struct message *);
 
 /* Error text of the database. */
 static const char *
@@ -275,6 +276,25 @@ int
 store_batch_used(void)
 {
 	return (store != NULL && store->cur != NULL && store->cur->n > 0);
+}
+
+/*
+ * Write m's row in the batch being filled, once however many queues (or
+ * delayed exchanges) hold it.
+ */
+static void
+store_message_put(struct message *m)
+{
+	struct store_op	*op;
+
+	if (m->store_id != 0)
+		return;
+	m->store_id = store->next_msg_id++;
+	if ((op = store_op_add(OP_MPUT)) == NULL)
+		return;
+	op->msg = message_ref(m);
+	m->store_pending = store->cur;
+	m->store_op = (uint32_t)(store->cur->n - 1);
 }
 
 /* A durable exchange was declared. */
@@ -384,14 +404,7 @@ store_enqueue(struct queue *q, struct message *m, uint64_t seq)
 
 	if (store == NULL || !store->running || store->recovering)
 		return;
-	if (m->store_id == 0) {
-		m->store_id = store->next_msg_id++;
-		if ((op = store_op_add(OP_MPUT)) == NULL)
-			return;
-		op->msg = message_ref(m);
-		m->store_pending = store->cur;
-		m->store_op = (uint32_t)(store->cur->n - 1);
-	}
+	store_message_put(m);
 	if ((op = store_op_add(OP_QMPUT)) == NULL)
 		return;
 	op->a = q->store_id;
@@ -456,13 +469,7 @@ store_delayed_put(struct exchange *x, struct message *m, uint64_t id,
 	if (!x->durable || m->delivery_mode != 2 || store == NULL ||
 	    !store->running || store->recovering)
 		return;
-	if (m->store_id == 0) {
-		m->store_id = store->next_msg_id++;
-		if ((op = store_op_add(OP_MPUT)) == NULL)
-			return;
-		op->msg = message_ref(m);
-		m->store_pending = NULL;	/* not cancellable */
-	}
+	store_message_put(m);
 	if ((op = store_op_add(OP_DPUT)) == NULL)
 		return;
 	op->a = id;

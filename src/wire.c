@@ -814,6 +814,21 @@ table_add_table(struct evbuffer *b, const char *key,
 	table_add_value(b, key, &v);
 }
 
+/* Append every entry of t but the one named skip (NULL: all). */
+void
+table_copy_except(struct evbuffer *b, const struct field_table *t,
+    const char *skip)
+{
+	struct table_iter	it;
+	struct shortstr		key;
+	struct field_value	v;
+
+	table_iter_init(&it, t);
+	while (table_next(&it, &key, &v))
+		if (skip == NULL || strcmp(key.s, skip) != 0)
+			table_add_value(b, key.s, &v);
+}
+
 /* Append one array element ('A' bodies hold values without keys). */
 void
 array_add_value(struct evbuffer *b, const struct field_value *v)

@@ -130,6 +130,9 @@ void	table_add_int(struct evbuffer *, const char *, int64_t);	/* 'l' */
 void	table_add_table(struct evbuffer *, const char *,
 	    const struct field_table *);
 void	array_add_value(struct evbuffer *, const struct field_value *);
+/* Append every entry of a table but one (NULL: all). */
+void	table_copy_except(struct evbuffer *, const struct field_table *,
+	    const char *);
 void	table_add_value(struct evbuffer *, const char *,
 	    const struct field_value *);
 
