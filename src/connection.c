@@ -485,6 +485,7 @@ connection_io_cb(evutil_socket_t fd, short what, void *arg)
 		left -= (ssize_t)v[i].iov_len;
 	}
 	evbuffer_commit_space(c->in, v, nv);
+	c->last_read = connection_now();
 	if ((size_t)n == c->read_size && c->read_size < CONNECTION_IO_MAX)
 		c->read_size *= 2;
 	else if ((size_t)n < c->read_size / 4 &&
