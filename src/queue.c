@@ -55,6 +55,25 @@ qring_grow(struct qring *r)
 	r->head = 0;
 }
 
+/* Give back most of a ring that has emptied (below a quarter full). */
+static void
+qring_shrink(struct qring *r)
+{
+	struct qentry	*ring;
+	size_t		 cap, i;
+
+	if (r->cap <= 1024 || r->count >= r->cap / 4)
+		return;
+	cap = r->cap / 2;
+	ring = xreallocarray(NULL, cap, sizeof *ring);
+	for (i = 0; i < r->count; i++)
+		ring[i] = r->ring[(r->head + i) % r->cap];
+	free(r->ring);
+	r->ring = ring;
+	r->cap = cap;
+	r->head = 0;
+}
+
 /* The entry i places from the head. */
 static struct qentry *
 qring_at(struct qring *r, size_t i)
@@ -329,6 +348,7 @@ queue_pop(struct queue *q, struct qentry *e)
 	q->count--;
 	if (!QENTRY_PAGED(e))
 		q->bytes -= e->msg->body_size;
+	qring_shrink(r);
 	return (1);
 }
 

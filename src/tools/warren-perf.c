@@ -2506,9 +2506,12 @@ perf_drive(struct perf_run *run)
 		perf_progress(run, "publishing", 0);
 		perf_sleep_ms(10);
 	}
-	for (i = 0; i < run->np; i++)
-		if (run->pubs[i].started)
+	for (i = 0; i < run->np; i++) {
+		if (run->pubs[i].started) {
 			pthread_join(run->pubs[i].thread, NULL);
+			run->pubs[i].started = 0;	/* joined: not again */
+		}
+	}
 	expected = perf_expect(run);
 	if (run->nc > 0)
 		perf_wait_deliveries(run, expected, "draining");
