@@ -297,7 +297,7 @@ queue_push(struct queue *q, struct message *m)
 	q->count++;
 	q->bytes += m->body_size;
 	if (QUEUE_PERSISTED(q, m))
-		store_enqueue(q, m, e->seq);
+		store_enqueue(q, m, e->seq, e->expires);
 	queue_dispatch(q);
 	queue_drop_over(q);
 	if (ttl >= 0) {
@@ -312,7 +312,7 @@ queue_push(struct queue *q, struct message *m)
 /* Append a message read back from the store (no consumers exist yet). */
 void
 queue_recover_push(struct queue *q, struct message *m, uint64_t store_id,
-    uint64_t seq, int redelivered)
+    uint64_t seq, int redelivered, uint64_t expires)
 {
 	struct qentry	*e;
 
@@ -328,6 +328,9 @@ queue_recover_push(struct queue *q, struct message *m, uint64_t store_id,
 	}
 	e->seq = seq;
 	e->redelivered = redelivered != 0;
+	e->expires = expires;
+	if (expires != 0)
+		q->ttl_seen = 1;
 	q->count++;
 	if (seq > q->next_seq)
 		q->next_seq = seq;
@@ -600,6 +603,9 @@ queue_recovered(struct queue *q)
 	char		 key[512];
 	size_t		 i, keylen;
 
+	/* Messages whose TTL ran out while warrend was down go now. */
+	if (q->ttl_seen)
+		queue_ttl_schedule(q);
 	if (q->dedup == NULL)
 		return;
 	while (q->npaged > 0) {

@@ -125,7 +125,7 @@ void		 queue_unref(struct queue **);
 int		 queue_push(struct queue *, struct message *);
 /* Append a recovered entry: m, or NULL to leave it paged out. */
 void		 queue_recover_push(struct queue *, struct message *,
-		    uint64_t, uint64_t, int);
+		    uint64_t, uint64_t, int, uint64_t);
 /*
  * A delivered entry comes back (nack/reject with requeue, channel close):
  * to the head of its level, flagged redelivered; takes the reference.  A

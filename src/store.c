@@ -33,7 +33,7 @@
 #include "vhost.h"
 
 /* Schema version in PRAGMA user_version. */
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 /* Seconds between retries of a failed commit. */
 #define STORE_RETRY_SECONDS	1
@@ -105,8 +105,8 @@ static const char *store_sql[ST_COUNT] = {
 	    "dest_kind = ?3 AND dest = ?4 AND routing_key = ?5 AND args = ?6",
 	"INSERT OR REPLACE INTO message (id, exchange, routing_key, props, "
 	    "body) VALUES (?1, ?2, ?3, ?4, ?5)",
-	"INSERT OR REPLACE INTO queue_msg (queue_id, seq, msg_id) "
-	    "VALUES (?1, ?2, ?3)",
+	"INSERT OR REPLACE INTO queue_msg (queue_id, seq, msg_id, expires) "
+	    "VALUES (?1, ?2, ?3, ?4)",
 	"DELETE FROM queue_msg WHERE queue_id = ?1 AND seq = ?2",
 	"DELETE FROM message WHERE id = ?1",
 	"UPDATE queue SET delivered_seq = ?2 WHERE id = ?1 AND "
@@ -142,6 +142,7 @@ static const char store_schema[] =
 	    "props BLOB NOT NULL, body BLOB NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS queue_msg (queue_id INTEGER NOT NULL, "
 	    "seq INTEGER NOT NULL, msg_id INTEGER NOT NULL, "
+	    "expires INTEGER NOT NULL DEFAULT 0, "
 	    "PRIMARY KEY (queue_id, seq)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS delayed (id INTEGER PRIMARY KEY, "
 	    "vhost TEXT NOT NULL, exchange TEXT NOT NULL, due INTEGER NOT NULL, "
@@ -398,7 +399,8 @@ store_binding_del(struct binding *b)
  * written once however many queues hold it.
  */
 void
-store_enqueue(struct queue *q, struct message *m, uint64_t seq)
+store_enqueue(struct queue *q, struct message *m, uint64_t seq,
+    uint64_t expires)
 {
 	struct store_op	*op;
 
@@ -410,6 +412,7 @@ store_enqueue(struct queue *q, struct message *m, uint64_t seq)
 	op->a = q->store_id;
 	op->b = seq;
 	op->i0 = (int64_t)m->store_id;
+	op->i1 = (int64_t)expires;
 	m->store_refs++;
 }
 
@@ -800,6 +803,7 @@ store_exec_op(struct store_op *op)
 		sqlite3_bind_int64(st, 1, (int64_t)op->a);
 		sqlite3_bind_int64(st, 2, (int64_t)op->b);
 		sqlite3_bind_int64(st, 3, op->i0);
+		sqlite3_bind_int64(st, 4, op->i1);
 		break;
 	case OP_QMDEL:
 		st = store->st[ST_QMDEL];
@@ -1041,6 +1045,21 @@ store_open(const char *dir, char **cause)
 	if (version < STORE_SCHEMA_VERSION) {
 		if (store_exec("BEGIN", cause) != 0 ||
 		    store_exec(store_schema, cause) != 0)
+			goto fail;
+		/* Version 4 keeps each queued message's expiry time. */
+		if (sqlite3_prepare_v2(store->db, "SELECT count(*) FROM "
+		    "pragma_table_info('queue_msg') WHERE name = 'expires'",
+		    -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			xasprintf(cause, "%s: %s", store->path,
+			    store_errmsg());
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		i = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (i == 0 && store_exec("ALTER TABLE queue_msg ADD COLUMN "
+		    "expires INTEGER NOT NULL DEFAULT 0", cause) != 0)
 			goto fail;
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
@@ -1359,8 +1378,8 @@ store_recover(char **cause)
 	if (rc != SQLITE_DONE)
 		goto dberr;
 	sqlite3_finalize(st);
-	if ((st = store_query("SELECT queue_id, seq, msg_id FROM queue_msg "
-	    "ORDER BY queue_id, seq", cause)) == NULL)
+	if ((st = store_query("SELECT queue_id, seq, msg_id, expires FROM "
+	    "queue_msg ORDER BY queue_id, seq", cause)) == NULL)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = (uint64_t)sqlite3_column_int64(st, 0);
@@ -1380,7 +1399,8 @@ store_recover(char **cause)
 		 * a crash, any message may have been delivered.
 		 */
 		queue_recover_push(qr->q, m, id, seq, crashed ||
-		    seq <= qr->q->delivered_seq);
+		    seq <= qr->q->delivered_seq,
+		    (uint64_t)sqlite3_column_int64(st, 3));
 		nmsg++;
 	}
 	if (rc != SQLITE_DONE)

@@ -41,7 +41,8 @@ void		 store_queue_del(struct queue *);
 void		 store_binding_put(struct binding *);
 void		 store_binding_del(struct binding *);
 /* A persistent message entered durable queue q at position seq. */
-void		 store_enqueue(struct queue *, struct message *, uint64_t);
+void		 store_enqueue(struct queue *, struct message *, uint64_t,
+		    uint64_t);
 /* It left the queue for good (acked, dropped, purged). */
 void		 store_dequeue(struct queue *, struct message *, uint64_t);
 /* It was delivered: after a crash it comes back redelivered. */

@@ -24,6 +24,7 @@ import decimal
 import os
 import re
 import sqlite3
+import time
 import traceback
 
 import pika
@@ -665,6 +666,30 @@ def after_empty_restart(w):
        "messages published after the restart, never delivered")
 
 
+def ttl_runs_through_a_restart(w):
+    """Queued messages keep their expiry time in the store: one whose TTL
+    ran out while warrend was down is gone after the restart, one whose
+    TTL has not is still there."""
+    c = w.pika()
+    ch = c.channel()
+    ch.queue_declare("dr-ttl-short", durable=True,
+                     arguments={"x-message-ttl": 300})
+    ch.queue_declare("dr-ttl-long", durable=True,
+                     arguments={"x-message-ttl": 600000})
+    publish(ch, "", "dr-ttl-short", [b"short"])
+    publish(ch, "", "dr-ttl-long", [b"long"])
+    commit_barrier(c)
+    c.close()
+    w.kill()
+    time.sleep(0.5)     # the short TTL runs out while warrend is down
+    w.start()
+    ch = w.pika().channel()
+    eq([b for b, _, _ in get_all(ch, "dr-ttl-short")], [],
+       "expired while warrend was down")
+    eq([b for b, _, _ in get_all(ch, "dr-ttl-long")], [b"long"],
+       "not expired yet")
+
+
 def tx_commit_ok_is_durable(w):
     """tx.commit-ok promises the store has the messages: SIGKILL right
     after it loses nothing."""
@@ -735,6 +760,7 @@ def orphan_rows_after_crash(_):
 EXTRA = [
     ("new_messages_after_restart_not_redelivered", after_empty_restart,
      None),
+    ("ttl_runs_through_a_restart", ttl_runs_through_a_restart, None),
     ("tx_commit_ok_then_kill", tx_commit_ok_is_durable, None),
     ("confirm_then_kill", confirm_is_durable, None),
     ("no_orphan_message_rows_after_crash", orphan_rows_after_crash, None),

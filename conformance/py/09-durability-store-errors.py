@@ -115,7 +115,7 @@ def newer_version_refused():
     w = seeded("warren-version-")
     db = os.path.join(w.datadir, "warren.db")
     con = sqlite3.connect(db)
-    eq(con.execute("PRAGMA user_version").fetchone()[0], 3,
+    eq(con.execute("PRAGMA user_version").fetchone()[0], 4,
        "the version warrend writes")
     con.execute("PRAGMA user_version = 99")
     con.commit()
