@@ -77,7 +77,7 @@ struct broker {
 	uint32_t		 route_qgen;	/* the message being routed */
 	char			*data_dir;	/* owned */
 	struct listener		*listeners;	/* owned list */
-	struct event		*sig_term, *sig_int, *sig_pipe;
+	struct event		*sig_term, *sig_int;
 	int			 stopping;
 	int			 store_failed;	/* publishers are blocked */
 	int			 mem_blocked;	/* publishers are blocked */

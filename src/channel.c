@@ -111,7 +111,6 @@ channel_new(struct connection *c, uint16_t id)
 	ch->conn = c;
 	ch->id = id;
 	ch->state = CH_OPEN;
-	ch->flow_active = 1;
 	return (ch);
 }
 
@@ -237,7 +236,7 @@ consumer_has_credit(const struct consumer *c)
 	struct channel		*ch = c->ch;
 	struct connection	*conn = ch->conn;
 
-	if (ch->state != CH_OPEN || !ch->flow_active || conn->out_paused)
+	if (ch->state != CH_OPEN || conn->out_paused)
 		return (0);
 	if (evbuffer_get_length(conn->out) >= (size_t)config.consumer_buffer) {
 		/* Resumed by connection_write_cb when the buffer drains. */
@@ -1742,11 +1741,8 @@ channel_method(struct channel *ch, uint32_t id, union method_args *a)
 		if (!a->channel_flow.active)
 			return (channel_error(ch, AMQP_NOT_IMPLEMENTED,
 			    "active=false"));
-		ch->flow_active = a->channel_flow.active;
-		fl.active = ch->flow_active;
+		fl.active = 1;
 		connection_send(ch->conn, ch->id, AMQP_CHANNEL_FLOW_OK, &fl);
-		if (ch->flow_active)
-			channel_kick(ch);
 		return (0);
 	case AMQP_CHANNEL_FLOW_OK:
 		return (0);

@@ -66,7 +66,7 @@ struct channel {
 	uint64_t		 body_size, body_received;
 	struct basic_publish	 pub;		/* the publish being assembled */
 	struct message		*msg;		/* being assembled: owned */
-	uint8_t			 confirm, tx, flow_active;
+	uint8_t			 confirm, tx;
 	uint64_t		 pub_seq;	/* confirm: last publish seq */
 	uint64_t		 confirmed;	/* confirm: last seq acked */
 	uint64_t		 ready;		/* confirm: may ack up to here */

@@ -21,7 +21,6 @@ struct vhost;
 enum conn_state {
 	CONN_HEADER,		/* waiting for the protocol header */
 	CONN_START_OK,		/* sent start */
-	CONN_SECURE_OK,		/* unused: no challenge mechanisms yet */
 	CONN_TUNE_OK,		/* sent tune */
 	CONN_OPEN_WAIT,		/* got tune-ok, waiting for open */
 	CONN_OPEN,
@@ -49,7 +48,6 @@ struct connection {
 	uint64_t		 last_read;	/* monotonic ms */
 	uint64_t		 last_write;
 	uint8_t			 out_paused;	/* consumer_buffer reached */
-	uint8_t			 in_read;
 	uint8_t			 flush_close;	/* drop once output is sent */
 	uint8_t			 err_no_method;	/* close with class 0, method 0 */
 	uint8_t			 publisher;	/* has sent basic.publish */

@@ -231,13 +231,6 @@ delayed_cb(evutil_socket_t fd, short what, void *arg)
 	delayed_schedule();
 }
 
-/* How many messages wait. */
-uint64_t
-delayed_count(void)
-{
-	return (delayed_n);
-}
-
 /* Drop every pending message. */
 void
 delayed_free_all(void)

@@ -22,8 +22,6 @@ void		delayed_add(struct exchange *, struct message *, uint64_t);
 /* A message read back from the store, due at an absolute time (ms). */
 void		delayed_restore(struct exchange *, struct message *, uint64_t,
 		    uint64_t);
-/* Messages waiting (for metrics and tests). */
-uint64_t	delayed_count(void);
 /* Drop everything (shutdown). */
 void		delayed_free_all(void);
 

@@ -308,7 +308,6 @@ exchange_bind(struct exchange *src, struct queue *q, struct exchange *dx,
 	}
 	TAILQ_INSERT_TAIL(&src->bindings, b, src_entry);
 	src->nbindings++;
-	src->had_binding = 1;
 	TAILQ_INSERT_TAIL(in, b, dst_entry);
 	src->type->bind(src->state, b);
 	store_binding_put(b);

@@ -86,7 +86,6 @@ struct exchange {
 	const struct exchange_type *type;
 	void			*state;		/* owned by the type */
 	uint8_t			 durable, auto_delete, internal, builtin;
-	uint8_t			 had_binding;
 	uint8_t			*args_buf;	/* owned */
 	struct field_table	 args;
 	char			*alternate;	/* owned; or NULL */
