@@ -14,3 +14,5 @@ conformance_tests += conformance/raw/12-malformed-content.py
 EXTRA_DIST += conformance/raw/12-malformed-content.py
 conformance_tests += conformance/raw/12-malformed-sequence.py
 EXTRA_DIST += conformance/raw/12-malformed-sequence.py
+conformance_tests += conformance/raw/12-large-body.py
+EXTRA_DIST += conformance/raw/12-large-body.py

@@ -1052,9 +1052,13 @@ channel_content(struct channel *ch, const struct frame *f,
 	}
 	if ((m = ch->msg) == NULL)
 		return (0);
-	/* The connection has counted this frame in ch->body_received. */
-	memcpy(MSG_BODY(m) + (ch->body_received - f->size), f->payload,
-	    f->size);
+	/*
+	 * The connection has counted this frame in ch->body_received; a
+	 * large one it has read straight into the message (payload NULL).
+	 */
+	if (f->payload != NULL)
+		memcpy(MSG_BODY(m) + (ch->body_received - f->size),
+		    f->payload, f->size);
 	if (ch->body_received == m->body_size)
 		return (channel_publish_done(ch));
 	return (0);

@@ -24,6 +24,7 @@
 #include "channel.h"
 #include "conf.h"
 #include "connection.h"
+#include "message.h"
 #include "method.h"
 #include "queue.h"
 #include "store.h"
@@ -33,6 +34,8 @@
 #define CONNECTION_IO_MAX		(256 * 1024)
 /* Reads start at this size and double while they fill up. */
 #define CONNECTION_READ_MIN		(16 * 1024)
+/* Body frames from this size are read straight into their message. */
+#define CONNECTION_BODY_DIRECT		4096
 
 /* Seconds a peer has to answer our connection.close with close-ok. */
 #define CONNECTION_CLOSE_TIMEOUT	3
@@ -41,6 +44,12 @@ static const uint8_t connection_header[8] = { 'A', 'M', 'Q', 'P', 0, 0, 9, 1 };
 
 static void	connection_io_cb(evutil_socket_t, short, void *);
 static void	connection_process(struct connection *);
+static uint8_t	*connection_extent(struct evbuffer *, size_t *);
+static size_t	connection_frames(struct connection *, const uint8_t *,
+		    size_t, int *);
+static int	connection_body_start(struct connection *, const uint8_t *,
+		    size_t);
+static int	connection_body_end(struct connection *);
 static void	connection_reading(struct connection *, int);
 static void	connection_write_cb(struct bufferevent *, void *);
 static void	connection_event_cb(struct bufferevent *, short, void *);
@@ -315,6 +324,8 @@ connection_drop(struct connection *c, const char *why)
 	}
 	event_free(c->rev);
 	c->rev = NULL;
+	message_unref(&c->body_msg);
+	c->body_left = 0;
 	evbuffer_free(c->in);
 	c->in = NULL;
 	bufferevent_free(c->bev);
@@ -457,21 +468,31 @@ connection_reading(struct connection *c, int on)
  * The socket is readable: one read(2) of up to read_size bytes straight
  * into the input buffer (the size doubles while reads fill it, up to
  * CONNECTION_IO_MAX, and falls back when they do not), then the frames.
+ * While a large body frame is being read in place, the same read(2) puts
+ * the rest of its payload straight into the message and what follows
+ * into the input buffer.
  */
 static void
 connection_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct connection	*c = arg;
-	struct evbuffer_iovec	 v[2];
+	struct evbuffer_iovec	 v[3];
+	struct evbuffer_iovec	*ev;
 	ssize_t			 n, left;
+	size_t			 direct = c->body_left;
 	int			 nv, i;
 
-	nv = evbuffer_reserve_space(c->in, (ssize_t)c->read_size, v, 2);
+	ev = direct > 0 ? v + 1 : v;
+	nv = evbuffer_reserve_space(c->in, (ssize_t)c->read_size, ev, 2);
 	if (nv <= 0)
 		fatal("evbuffer_reserve_space failed");
-	n = readv(fd, (struct iovec *)v, nv);
+	if (direct > 0) {
+		v[0].iov_base = c->body_ptr;
+		v[0].iov_len = direct;
+	}
+	n = readv(fd, (struct iovec *)v, nv + (direct > 0));
 	if (n <= 0) {
-		evbuffer_commit_space(c->in, v, 0);
+		evbuffer_commit_space(c->in, ev, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		connection_drop(c, n == 0 ? (c->state == CONN_OPEN ?
@@ -479,22 +500,174 @@ connection_io_cb(evutil_socket_t fd, short what, void *arg)
 		    "client closed the socket") : strerror(errno));
 		return;
 	}
-	for (i = 0, left = n; i < nv; i++) {
-		if ((size_t)left < v[i].iov_len)
-			v[i].iov_len = (size_t)left;
-		left -= (ssize_t)v[i].iov_len;
-	}
-	evbuffer_commit_space(c->in, v, nv);
 	c->last_read = connection_now();
-	if ((size_t)n == c->read_size && c->read_size < CONNECTION_IO_MAX)
-		c->read_size *= 2;
-	else if ((size_t)n < c->read_size / 4 &&
-	    c->read_size > CONNECTION_READ_MIN)
-		c->read_size /= 2;
+	if (direct > 0) {
+		if ((size_t)n < direct) {
+			evbuffer_commit_space(c->in, ev, 0);
+			c->body_ptr += n;
+			c->body_left -= (size_t)n;
+			return;
+		}
+		c->body_ptr += direct;
+		c->body_left = 0;
+		n -= (ssize_t)direct;
+	}
+	for (i = 0, left = n; i < nv; i++) {
+		if ((size_t)left < ev[i].iov_len)
+			ev[i].iov_len = (size_t)left;
+		left -= (ssize_t)ev[i].iov_len;
+	}
+	evbuffer_commit_space(c->in, ev, nv);
+	if (direct == 0) {
+		if ((size_t)n == c->read_size &&
+		    c->read_size < CONNECTION_IO_MAX)
+			c->read_size *= 2;
+		else if ((size_t)n < c->read_size / 4 &&
+		    c->read_size > CONNECTION_READ_MIN)
+			c->read_size /= 2;
+	}
 	/* A frame still cut short: wait for the rest of it. */
 	if (evbuffer_get_length(c->in) < c->read_low)
 		return;
 	connection_process(c);
+}
+
+/*
+ * The input's first contiguous extent, with at least a frame header in it
+ * (the caller has checked that the input holds one).
+ */
+static uint8_t *
+connection_extent(struct evbuffer *in, size_t *ext)
+{
+	struct evbuffer_iovec	v;
+
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 ||
+	    v.iov_len < AMQP_FRAME_HEADER_SIZE) {
+		if (evbuffer_pullup(in, AMQP_FRAME_HEADER_SIZE) == NULL ||
+		    evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			fatal("evbuffer_pullup failed");
+	}
+	*ext = v.iov_len;
+	return (v.iov_base);
+}
+
+/*
+ * Handle every whole frame in p[0..ext).  Returns the octets used; *err is
+ * set after a connection exception (the rest of the input is then
+ * discarded).  Stops at the first frame not all in the extent.
+ */
+static size_t
+connection_frames(struct connection *c, const uint8_t *p, size_t ext,
+    int *err)
+{
+	struct frame	 f;
+	size_t		 off = 0, used;
+	uint32_t	 size;
+
+	*err = 0;
+	while (ext - off >= AMQP_FRAME_HEADER_SIZE && !c->flush_close) {
+		size = (uint32_t)p[off + 3] << 24 | (uint32_t)p[off + 4] << 16 |
+		    (uint32_t)p[off + 5] << 8 | p[off + 6];
+		if ((uint64_t)size + AMQP_FRAME_OVERHEAD > c->frame_max) {
+			connection_error(c, AMQP_FRAME_ERROR,
+			    "frame size %u exceeds the negotiated frame_max "
+			    "(%u)", size + AMQP_FRAME_OVERHEAD, c->frame_max);
+			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
+			*err = 1;
+			break;
+		}
+		if (ext - off < (size_t)size + AMQP_FRAME_OVERHEAD)
+			break;
+		if (frame_decode(p + off, (size_t)size + AMQP_FRAME_OVERHEAD,
+		    &f, &used) != 0) {
+			connection_error(c, AMQP_FRAME_ERROR,
+			    "frame end octet is %u, not %u",
+			    p[off + size + AMQP_FRAME_HEADER_SIZE],
+			    AMQP_FRAME_END);
+			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
+			*err = 1;
+			break;
+		}
+		off += used;
+		if (connection_frame(c, &f) != 0) {
+			*err = 1;
+			break;
+		}
+		if (c->state == CONN_DEAD)
+			break;
+	}
+	return (off);
+}
+
+/*
+ * A body frame of a publish being assembled, not all in the first extent
+ * (header at p): when large enough, take its header and the payload there
+ * is, and read the rest straight into the message.  Returns 1 when taken.
+ */
+static int
+connection_body_start(struct connection *c, const uint8_t *p, size_t len)
+{
+	struct channel	*ch;
+	uint32_t	 size;
+	uint16_t	 chid;
+	size_t		 have;
+
+	size = (uint32_t)p[3] << 24 | (uint32_t)p[4] << 16 |
+	    (uint32_t)p[5] << 8 | p[6];
+	chid = (uint16_t)(p[1] << 8 | p[2]);
+	if (p[0] != AMQP_FRAME_BODY || size < CONNECTION_BODY_DIRECT ||
+	    c->state != CONN_OPEN || chid == 0)
+		return (0);
+	HASH_FIND(hh, c->channels, &chid, sizeof chid, ch);
+	/* Anything else takes the usual way, and its errors. */
+	if (ch == NULL || ch->state != CH_OPEN || ch->cc != CC_BODY ||
+	    ch->msg == NULL || size > ch->body_size - ch->body_received)
+		return (0);
+	c->body_msg = message_ref(ch->msg);
+	c->body_ptr = MSG_BODY(ch->msg) + ch->body_received;
+	c->body_size = size;
+	c->body_chan = chid;
+	evbuffer_drain(c->in, AMQP_FRAME_HEADER_SIZE);
+	have = len - AMQP_FRAME_HEADER_SIZE;
+	if (have > size)
+		have = size;
+	if (evbuffer_remove(c->in, c->body_ptr, have) != (int)have)
+		fatal("evbuffer_remove failed");
+	c->body_ptr += have;
+	c->body_left = size - have;
+	return (1);
+}
+
+/*
+ * The payload of a body frame read in place is all there and its end
+ * octet is in the input: check it, then handle the frame as any other.
+ * Returns non-zero after a connection exception.
+ */
+static int
+connection_body_end(struct connection *c)
+{
+	struct message	*m = c->body_msg;
+	struct frame	 f;
+	uint8_t		 end;
+	int		 rc;
+
+	c->body_msg = NULL;
+	if (evbuffer_remove(c->in, &end, 1) != 1)
+		fatal("evbuffer_remove failed");
+	if (end != AMQP_FRAME_END) {
+		connection_error(c, AMQP_FRAME_ERROR,
+		    "frame end octet is %u, not %u", end, AMQP_FRAME_END);
+		connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
+		message_unref(&m);
+		return (1);
+	}
+	f.type = AMQP_FRAME_BODY;
+	f.channel = c->body_chan;
+	f.size = c->body_size;
+	f.payload = NULL;	/* already in the message */
+	rc = connection_frame(c, &f);
+	message_unref(&m);
+	return (rc);
 }
 
 /* Act on what has been read: the protocol header, then whole frames. */
@@ -503,11 +676,9 @@ connection_process(struct connection *c)
 {
 	struct evbuffer		*in = c->in;
 	struct channel		*ch;
-	uint8_t			*p;
-	struct frame		 f;
-	size_t			 len, used, off, need;
-	uint32_t		 size;
-	int			 rc;
+	uint8_t			*p = NULL;
+	size_t			 len, off, ext, need;
+	int			 err = 0;
 
 	c->refcnt++;
 	c->last_read = connection_now();
@@ -529,56 +700,53 @@ connection_process(struct connection *c)
 		c->state = CONN_START_OK;
 	}
 	/*
-	 * Parse every whole frame in the input from one contiguous extent,
-	 * then drain once.  When a frame is cut short, the read watermark
+	 * Handle the whole frames in each contiguous extent of the input,
+	 * draining once per extent.  A frame that straddles extents is
+	 * pulled together, except a large body frame, which goes straight
+	 * into its message.  When a frame is cut short, the read watermark
 	 * keeps this callback from running again until all of it is here.
 	 */
-	len = evbuffer_get_length(in);
-	p = len >= AMQP_FRAME_HEADER_SIZE ? evbuffer_pullup(in, -1) : NULL;
-	off = 0;
 	need = AMQP_FRAME_HEADER_SIZE;
-	while (p != NULL && c->state != CONN_DEAD && !c->flush_close) {
-		if (len - off < AMQP_FRAME_HEADER_SIZE) {
+	while (c->state != CONN_DEAD && !c->flush_close) {
+		len = evbuffer_get_length(in);
+		if (c->body_msg != NULL) {
+			need = 0;
+			if (c->body_left > 0 || len == 0)
+				break;
+			err = connection_body_end(c);
+			p = NULL;
+			off = 0;
+		} else if (len < AMQP_FRAME_HEADER_SIZE) {
+			need = AMQP_FRAME_HEADER_SIZE;
+			break;
+		} else {
+			p = connection_extent(in, &ext);
+			off = connection_frames(c, p, ext, &err);
+		}
+		if (c->state == CONN_DEAD)
+			break;
+		if (err) {
+			evbuffer_drain(in, evbuffer_get_length(in));
 			need = AMQP_FRAME_HEADER_SIZE;
 			break;
 		}
-		size = (uint32_t)p[off + 3] << 24 | (uint32_t)p[off + 4] << 16 |
-		    (uint32_t)p[off + 5] << 8 | p[off + 6];
-		if ((uint64_t)size + AMQP_FRAME_OVERHEAD > c->frame_max) {
-			connection_error(c, AMQP_FRAME_ERROR,
-			    "frame size %u exceeds the negotiated frame_max "
-			    "(%u)", size + AMQP_FRAME_OVERHEAD, c->frame_max);
-			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
-			off = len;
+		if (off > 0)
+			evbuffer_drain(in, off);
+		if (p == NULL || off > 0 || c->flush_close)
+			continue;
+		/* The first frame is not all in the first extent. */
+		if (connection_body_start(c, p, len))
+			continue;
+		need = ((size_t)p[3] << 24 | (size_t)p[4] << 16 |
+		    (size_t)p[5] << 8 | p[6]) + AMQP_FRAME_OVERHEAD;
+		if (len < need)
 			break;
-		}
-		if (len - off < (size_t)size + AMQP_FRAME_OVERHEAD) {
-			need = (size_t)size + AMQP_FRAME_OVERHEAD;
-			break;
-		}
-		rc = frame_decode(p + off, (size_t)size + AMQP_FRAME_OVERHEAD,
-		    &f, &used);
-		if (rc != 0) {
-			connection_error(c, AMQP_FRAME_ERROR,
-			    "frame end octet is %u, not %u",
-			    p[off + size + AMQP_FRAME_HEADER_SIZE],
-			    AMQP_FRAME_END);
-			connection_exception(c, AMQP_FRAME_ERROR, c->err, 0);
-			off = len;
-			break;
-		}
-		rc = connection_frame(c, &f);
-		if (c->state == CONN_DEAD)
-			break;
-		off += used;
-		if (rc != 0) {
-			off = len;
-			break;
-		}
+		if (evbuffer_pullup(in, (ssize_t)need) == NULL)
+			fatal("evbuffer_pullup failed");
+		need = AMQP_FRAME_HEADER_SIZE;
 	}
 	if (c->state == CONN_DEAD)
 		goto out;
-	evbuffer_drain(in, off);
 	c->read_low = need > AMQP_FRAME_HEADER_SIZE ? need : 0;
 	if (c->publisher)
 		connection_memory_check();

@@ -15,6 +15,7 @@ struct bufferevent;
 struct channel;
 struct event;
 struct evbuffer;
+struct message;
 struct queue;
 struct vhost;
 
@@ -56,6 +57,12 @@ struct connection {
 	size_t			 read_size;	/* next read(2) size, adaptive */
 	struct event		*rev;		/* owned: readable socket */
 	struct evbuffer		*in;		/* owned: bytes read */
+	/* A large body frame read straight into its message. */
+	struct message		*body_msg;	/* owned reference */
+	uint8_t			*body_ptr;	/* where its next octet goes */
+	size_t			 body_left;	/* payload octets still to come */
+	uint32_t		 body_size;	/* the frame's payload size */
+	uint16_t		 body_chan;
 	uint32_t		 refcnt;
 	char			 err[512];	/* text of the last error */
 	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */
