@@ -242,6 +242,16 @@ struct perf_cons {
 	int		 started;
 };
 
+/* The loopback's relay: what arrives on rd.fd goes out on out, unparsed. */
+struct perf_relay {
+	struct perf_run	*run;		/* borrowed */
+	struct perf_reader rd;		/* used for its buffer only */
+	int		 out;
+	uint64_t	 reads;		/* reads that brought bytes */
+	pthread_t	 thread;
+	int		 started;
+};
+
 /* Everything about one run of a scenario. */
 struct perf_run {
 	struct perf_opts *o;		/* borrowed */
@@ -334,11 +344,17 @@ static const struct perf_scenario perf_scenarios[] = {
 	  "--pid,\nreports the broker's RSS per connection.  RLIMIT_NOFILE is "
 	  "raised as far\nas allowed; the run says so when it is the limit." },
 	{ "loopback", S_LOOPBACK, perf_loopback,
-	  "no broker: the frames through a loopback TCP socket",
+	  "no broker: the frames through loopback TCP (--rate: a relay)",
 	  "No broker: one thread writes the publisher's batches into a "
 	  "loopback\nTCP connection, another reads and parses them as a "
 	  "consumer would.\nThe ceiling of this machine and this tool for "
-	  "the message size." },
+	  "the message size.\n\nWith --rate, the relay mode: bursts paced "
+	  "as in latency go into a\nloopback TCP connection; a relay thread "
+	  "waits until it is readable,\nreads what is there and writes it, "
+	  "unparsed, into a second one, where\nthe consumer reads.  Reports "
+	  "latency_us as latency does: the floor of\ntwo loopback hops "
+	  "through an idle process on this machine, which a\nbroker's "
+	  "latency over the same two hops cannot go below." },
 	{ NULL, 0, NULL, NULL, NULL }
 };
 
@@ -365,9 +381,9 @@ static const struct perf_flag perf_flags[] = {
 	  "messages per write (default: 64 KiB, at most 1024)" },
 	{ "window", 1, OPT_WINDOW, "W", S_CONFIRM,
 	  "unconfirmed messages per publisher (default 1000)" },
-	{ "rate", 1, OPT_RATE, "R", S_FLOW,
+	{ "rate", 1, OPT_RATE, "R", S_FLOW | S_LOOPBACK,
 	  "msg/s in all, 0 no limit (default 0; latency 10000)" },
-	{ "burst", 1, OPT_BURST, "B", S_FLOW,
+	{ "burst", 1, OPT_BURST, "B", S_FLOW | S_LOOPBACK,
 	  "messages per paced write with --rate (default 10)" },
 	{ "bindings", 1, OPT_BINDINGS, "N", S_TOPIC,
 	  "topic bindings (default 10000)" },
@@ -1967,14 +1983,34 @@ perf_pub_main(void *arg)
 	return (NULL);
 }
 
+/* A publisher's buffer for a batch or a burst of hand-encoded frames;
+ * with a single template the copies are made once. */
+static void
+perf_pub_buf(struct perf_run *run, struct perf_pub *pb)
+{
+	size_t	 maxlen = 0, nmsg, i;
+	int	 k;
+
+	for (k = 0; k < run->ntmpls; k++)
+		if (run->tmpls[k].len > maxlen)
+			maxlen = run->tmpls[k].len;
+	nmsg = (size_t)(run->batch > run->o->burst ? run->batch :
+	    run->o->burst);
+	pb->bufcap = nmsg * maxlen;
+	pb->buf = perf_calloc(1, pb->bufcap);
+	if (run->ntmpls == 1)
+		for (i = 0; i < nmsg; i++)
+			memcpy(pb->buf + i * maxlen, run->tmpls[0].bytes,
+			    maxlen);
+}
+
 /* Connect a publisher (confirm.select in confirm mode) and make its
- * batch buffer; with a single template the copies are made once. */
+ * batch buffer. */
 static int
 perf_pub_setup(struct perf_run *run, struct perf_pub *pb, int id)
 {
 	const struct perf_opts	*o = run->o;
-	size_t			 maxlen = 0, nmsg, i, ring;
-	int			 k;
+	size_t			 ring;
 
 	pb->run = run;
 	pb->id = id;
@@ -1998,16 +2034,7 @@ perf_pub_setup(struct perf_run *run, struct perf_pub *pb, int id)
 		memset(pb->buf, 'x', o->size);
 		return (0);
 	}
-	for (k = 0; k < run->ntmpls; k++)
-		if (run->tmpls[k].len > maxlen)
-			maxlen = run->tmpls[k].len;
-	nmsg = (size_t)(run->batch > o->burst ? run->batch : o->burst);
-	pb->bufcap = nmsg * maxlen;
-	pb->buf = perf_calloc(1, pb->bufcap);
-	if (run->ntmpls == 1)
-		for (i = 0; i < nmsg; i++)
-			memcpy(pb->buf + i * maxlen, run->tmpls[0].bytes,
-			    maxlen);
+	perf_pub_buf(run, pb);
 	return (0);
 }
 
@@ -2623,6 +2650,8 @@ perf_report_head(struct perf_run *run)
 
 	perf_json_open(NULL, '{');
 	perf_json_str("scenario", o->sc->name);
+	if (bit == S_LOOPBACK && o->rate > 0)
+		perf_json_str("mode", "relay");
 	if (bit != S_LOOPBACK) {
 		snprintf(broker, sizeof broker, "%s:%d%s", o->ci.host,
 		    o->ci.port, o->ci.vhost);
@@ -2651,7 +2680,7 @@ perf_report_head(struct perf_run *run)
 	}
 	if (bit == S_CONFIRM)
 		perf_json_u64("window", (uint64_t)o->window);
-	if (bit & S_FLOW && o->rate > 0) {
+	if (o->rate > 0) {
 		perf_json_num("rate", o->rate);
 		perf_json_u64("burst", (uint64_t)o->burst);
 	}
@@ -2732,6 +2761,11 @@ perf_report_flow(struct perf_run *run, const struct perf_totals *t,
 		perf_json_close('}');
 	}
 	perf_json_close(']');
+	if (run->o->rate > 0) {
+		perf_json_num("achieved_rate", (double)t->sent /
+		    perf_secs(t->t_first_pub, t->t_last_pub));
+		perf_json_u64("late_bursts", t->late);
+	}
 }
 
 /* The end of the JSON object: errors and the verdict; the exit status. */
@@ -2854,11 +2888,6 @@ out:
 		perf_json_num("confirm_seconds", csecs);
 		perf_json_num("confirmed_per_s", (double)t.confirmed / csecs);
 		perf_json_hist("confirm_latency_us", &t.clat);
-	}
-	if (o->rate > 0) {
-		secs = perf_secs(t.t_first_pub, t.t_last_pub);
-		perf_json_num("achieved_rate", (double)t.sent / secs);
-		perf_json_u64("late_bursts", t.late);
 	}
 	rc = perf_report_tail(run, &t);
 	perf_totals_free(&t);
@@ -3081,58 +3110,110 @@ perf_tcp_pair(int fds[2])
 		return (-1);
 	}
 	close(l);
-	/* As rabbitmq-c does on its sockets. */
+	/* As rabbitmq-c and warrend do on their sockets. */
 	setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fds[1], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
 	fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
 	return (0);
 }
 
+/* Relay thread: wait until the input is readable, read what is there
+ * and write all of it on, as a broker with nothing else to do would. */
+static void *
+perf_relay_main(void *arg)
+{
+	struct perf_relay	*rl = arg;
+	struct perf_reader	*rd = &rl->rd;
+	struct pollfd		 pfd;
+	int			 r;
+
+	pfd.fd = rd->fd;
+	pfd.events = POLLIN;
+	while (!atomic_load_explicit(&rl->run->cons_stop,
+	    memory_order_relaxed) &&
+	    !atomic_load_explicit(&perf_abort, memory_order_relaxed)) {
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		if ((r = perf_reader_fill(rd)) < 0) {
+			perf_fail("relay: connection lost");
+			break;
+		}
+		if (r == 0)
+			continue;
+		rl->reads++;
+		if (perf_write_all(rl->out, rd->buf + rd->off,
+		    rd->len - rd->off, NULL, NULL, NULL) != 0) {
+			if (!atomic_load(&perf_abort))
+				perf_fail("relay: write: %s", strerror(errno));
+			break;
+		}
+		rd->off = rd->len;
+	}
+	return (NULL);
+}
+
 /* loopback: the publisher's batches through a loopback TCP connection to
- * a thread parsing them as a consumer does.  No broker. */
+ * a thread parsing them as a consumer does.  No broker.  With --rate, the
+ * relay mode: paced bursts, and a relay thread between two connections
+ * in place of a broker. */
 static int
 perf_loopback(struct perf_run *run)
 {
 	struct perf_opts	*o = run->o;
 	struct perf_totals	 t;
+	struct perf_relay	 rl;
 	struct perf_pub		*pb;
 	struct perf_cons	*c;
-	size_t			 i;
-	int			 fds[2] = { -1, -1 }, rc;
+	int			 fds[4] = { -1, -1, -1, -1 }, rc, i;
+	int			 relay = o->rate > 0;
 
+	memset(&rl, 0, sizeof rl);
 	run->np = run->nq = run->nc = 1;
 	run->frame_max = o->frame_max;
 	perf_names(run);
 	run->routing_key = run->qnames[0];
 	perf_alloc(run);
 	perf_make_tmpls(run);
-	if (perf_tcp_pair(fds) != 0) {
+	if (perf_tcp_pair(fds) != 0 ||
+	    (relay && perf_tcp_pair(fds + 2) != 0)) {
 		perf_fail("loopback socket pair: %s", strerror(errno));
 		goto out;
 	}
 	pb = &run->pubs[0];
 	pb->fd = fds[0];
 	perf_reader_init(&pb->rd, pb->fd, (size_t)run->frame_max);
-	pb->bufcap = (size_t)run->batch * run->tmpls[0].len;
-	pb->buf = perf_calloc(1, pb->bufcap);
-	for (i = 0; i < (size_t)run->batch; i++)
-		memcpy(pb->buf + i * run->tmpls[0].len, run->tmpls[0].bytes,
-		    run->tmpls[0].len);
+	perf_pub_buf(run, pb);
 	c = &run->cons[0];
-	c->fd = fds[1];
+	c->fd = relay ? fds[3] : fds[1];
 	c->no_ack = 1;
 	perf_reader_init(&c->rd, c->fd, (size_t)run->frame_max);
+	if (relay) {
+		rl.run = run;
+		rl.out = fds[2];
+		perf_reader_init(&rl.rd, fds[1], (size_t)run->frame_max);
+		if (pthread_create(&rl.thread, NULL, perf_relay_main,
+		    &rl) != 0) {
+			perf_fail("pthread_create: %s", strerror(errno));
+			goto out;
+		}
+		rl.started = 1;
+	}
 	perf_drive(run);
 out:
 	perf_stop_all(run);
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
+	if (rl.started)
+		pthread_join(rl.thread, NULL);
+	perf_reader_free(&rl.rd);
+	for (i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	perf_totals(run, &t);
 	perf_report_head(run);
 	perf_report_flow(run, &t, t.distinct,
 	    perf_secs(t.t_first_pub, t.t_last_del));
+	if (relay)
+		perf_json_u64("relay_reads", rl.reads);
 	rc = perf_report_tail(run, &t);
 	perf_totals_free(&t);
 	return (rc);
@@ -3468,6 +3549,9 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		perf_bad(sc, "unexpected argument '%s'", argv[optind]);
+	if (sc->bit == S_LOOPBACK && o.rate > 0 && o.batch > 0)
+		perf_bad(sc, "--batch does not apply with --rate: messages go "
+		    "in bursts of --burst");
 	o.sc = sc;
 	perf_defaults(&o);
 	if (sc->bit & S_BROKER) {
