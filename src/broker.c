@@ -13,6 +13,7 @@
 #include "broker.h"
 #include "auth.h"
 #include "conf.h"
+#include "connection.h"
 #include "message.h"
 #include "vhost.h"
 
@@ -28,6 +29,9 @@ broker_init(char **cause)
 		*cause = xstrdup("event_base_new failed");
 		return (-1);
 	}
+	TAILQ_INIT(&broker->flushq);
+	broker->flush_ev = event_new(broker->base, -1, 0, connection_flush_cb,
+	    NULL);
 	broker->data_dir = xstrdup(config.data_dir);
 	if (config.memory_limit > 0)
 		broker->mem_limit = (uint64_t)config.memory_limit << 20;
@@ -51,6 +55,8 @@ broker_free(void)
 		vhost_free(v);
 	auth_free();
 	message_cache_free();
+	if (broker->flush_ev != NULL)
+		event_free(broker->flush_ev);
 	if (broker->base != NULL)
 		event_base_free(broker->base);
 	free(broker->data_dir);

@@ -83,6 +83,9 @@ struct broker {
 	int			 mem_blocked;	/* publishers are blocked */
 	uint64_t		 msg_bytes;	/* resident message objects */
 	uint64_t		 mem_limit;	/* bytes; see memory_limit */
+	/* Connections with output to write before the loop waits again. */
+	TAILQ_HEAD(, connection) flushq;	/* borrowed */
+	struct event		*flush_ev;	/* owned */
 };
 
 extern struct broker *broker;

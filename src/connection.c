@@ -40,6 +40,7 @@
 /* Seconds a peer has to answer our connection.close with close-ok. */
 #define CONNECTION_CLOSE_TIMEOUT	3
 
+static const struct timeval connection_tv_zero = { 0, 0 };
 static const uint8_t connection_header[8] = { 'A', 'M', 'Q', 'P', 0, 0, 9, 1 };
 
 static void	connection_io_cb(evutil_socket_t, short, void *);
@@ -52,6 +53,11 @@ static int	connection_body_start(struct connection *, const uint8_t *,
 static int	connection_body_end(struct connection *);
 static void	connection_reading(struct connection *, int);
 static void	connection_write_cb(struct bufferevent *, void *);
+static void	connection_out_cb(struct evbuffer *,
+		    const struct evbuffer_cb_info *, void *);
+static int	connection_write(struct connection *);
+static void	connection_flush(struct connection *);
+static void	connection_drained(struct connection *);
 static void	connection_event_cb(struct bufferevent *, short, void *);
 static void	connection_timer_cb(evutil_socket_t, short, void *);
 static void	connection_timer_set(struct connection *, unsigned);
@@ -171,7 +177,14 @@ connection_accept(evutil_socket_t fd, struct sockaddr *sa, int salen)
 	 */
 	bufferevent_setcb(c->bev, NULL, connection_write_cb,
 	    connection_event_cb, c);
-	bufferevent_enable(c->bev, EV_WRITE);
+	/*
+	 * Nor does it write as a rule: connection_flush_cb writes every
+	 * connection's output once per turn of the loop, and only what the
+	 * socket will not take goes to the bufferevent.  This saves the two
+	 * epoll_ctl calls of every write through the bufferevent.
+	 */
+	bufferevent_disable(c->bev, EV_WRITE);
+	evbuffer_add_cb(c->out, connection_out_cb, c);
 	c->in = evbuffer_new();	/* the bufferevent's own is frozen */
 	c->read_size = CONNECTION_READ_MIN;
 	c->rev = event_new(broker->base, fd, EV_READ | EV_PERSIST,
@@ -322,6 +335,10 @@ connection_drop(struct connection *c, const char *why)
 		event_free(c->timer);
 		c->timer = NULL;
 	}
+	if (c->flush_queued) {
+		TAILQ_REMOVE(&broker->flushq, c, flush_entry);
+		c->flush_queued = 0;
+	}
 	event_free(c->rev);
 	c->rev = NULL;
 	message_unref(&c->body_msg);
@@ -362,7 +379,7 @@ connection_close_all(void)
 			memcpy(cc.reply_text.s, text, cc.reply_text.len);
 			connection_send(c, 0, AMQP_CONNECTION_CLOSE, &cc);
 			/* Best effort: the loop is ending. */
-			evbuffer_write(c->out, bufferevent_getfd(c->bev));
+			(void)connection_write(c);
 		}
 		connection_drop(c, "broker shutdown");
 	}
@@ -383,15 +400,111 @@ connection_event_cb(struct bufferevent *bev, short what, void *arg)
 		    EVUTIL_SOCKET_ERROR()));
 }
 
-/* Output drained: finish a close, or resume paused deliveries. */
+/*
+ * Output was added: unless the bufferevent is writing (the socket was full),
+ * have it written.  The flush is a zero timeout: it runs in the loop's next
+ * turn, after the I/O callbacks of that turn (epoll_wait does not sleep
+ * then), so that under load their output goes out in the same write.
+ */
+static void
+connection_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct connection	*c = arg;
+
+	if (info->n_added == 0 || c->flush_queued || c->bev_writes ||
+	    c->state == CONN_DEAD)
+		return;
+	if (TAILQ_EMPTY(&broker->flushq))
+		event_add(broker->flush_ev, &connection_tv_zero);
+	c->flush_queued = 1;
+	TAILQ_INSERT_TAIL(&broker->flushq, c, flush_entry);
+}
+
+/* Write the output of every connection that has some. */
+void
+connection_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct connection	*c;
+
+	while ((c = TAILQ_FIRST(&broker->flushq)) != NULL) {
+		TAILQ_REMOVE(&broker->flushq, c, flush_entry);
+		c->flush_queued = 0;
+		connection_flush(c);
+	}
+}
+
+/*
+ * write(2) what the socket takes of the output.  The bufferevent keeps the
+ * front of its output frozen, and thaws it for its own writes: so do we.
+ */
+static int
+connection_write(struct connection *c)
+{
+	int	n;
+
+	evbuffer_unfreeze(c->out, 1);
+	n = evbuffer_write(c->out, bufferevent_getfd(c->bev));
+	evbuffer_freeze(c->out, 1);
+	return (n);
+}
+
+/* Write what the socket takes; hand the rest to the bufferevent. */
+static void
+connection_flush(struct connection *c)
+{
+	int	n;
+
+	if (c->state == CONN_DEAD || c->bev_writes)
+		return;
+	n = connection_write(c);
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		connection_drop(c, strerror(errno));
+		return;
+	}
+	if (n > 0)
+		c->last_write = connection_now();
+	if (evbuffer_get_length(c->out) == 0 && !c->out_paused) {
+		if (c->flush_close)
+			connection_drop(c, "closed");
+		return;
+	}
+	/*
+	 * The socket is full, or deliveries wait for the output to drain:
+	 * the bufferevent writes from here on, and connection_write_cb
+	 * resumes them, once per round.
+	 */
+	c->bev_writes = 1;
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (evbuffer_get_length(c->out) == 0)
+		connection_drained(c);
+}
+
+/* The bufferevent has written all the output. */
 static void
 connection_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct connection	*c = arg;
+
+	c->last_write = connection_now();
+	c->refcnt++;
+	connection_drained(c);
+	if (c->state == CONN_OPEN && !c->out_paused &&
+	    evbuffer_get_length(c->out) == 0) {
+		/* Back to writing at the end of each round. */
+		bufferevent_disable(c->bev, EV_WRITE);
+		c->bev_writes = 0;
+	}
+	connection_unref(c);
+}
+
+/* Output drained: finish a close, or resume paused deliveries. */
+static void
+connection_drained(struct connection *c)
+{
 	struct channel		*ch, *tmp;
 	struct consumer		*cs, *ctmp;
 
-	c->last_write = connection_now();
 	if (c->flush_close) {
 		if (evbuffer_get_length(c->out) == 0)
 			connection_drop(c, "closed");

@@ -53,6 +53,8 @@ struct connection {
 	uint8_t			 err_no_method;	/* close with class 0, method 0 */
 	uint8_t			 publisher;	/* has sent basic.publish */
 	uint8_t			 blocked;	/* reading stopped: store down */
+	uint8_t			 flush_queued;	/* on broker->flushq */
+	uint8_t			 bev_writes;	/* the bufferevent writes */
 	size_t			 read_low;	/* bytes a partial frame needs */
 	size_t			 read_size;	/* next read(2) size, adaptive */
 	struct event		*rev;		/* owned: readable socket */
@@ -68,6 +70,7 @@ struct connection {
 	TAILQ_HEAD(, queue)	 exclusive;	/* borrowed */
 	TAILQ_HEAD(, channel)	 confirm_pending; /* borrowed */
 	TAILQ_ENTRY(connection)	 entry;		/* broker->conns */
+	TAILQ_ENTRY(connection)	 flush_entry;	/* broker->flushq */
 };
 
 /* Take over an accepted socket. */
@@ -80,6 +83,8 @@ void	connection_exception(struct connection *, uint16_t, const char *,
 	    uint32_t);
 /* Drop the connection now (socket closed, state released). */
 void	connection_drop(struct connection *, const char *);
+/* Write the output of every connection that has some (an event). */
+void	connection_flush_cb(evutil_socket_t, short, void *);
 /* Close every connection (shutdown). */
 void	connection_close_all(void);
 /* Format "CODE_NAME - text" into c->err and return code. */
