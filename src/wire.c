@@ -814,7 +814,11 @@ table_add_table(struct evbuffer *b, const char *key,
 	table_add_value(b, key, &v);
 }
 
-/* Append every entry of t but the one named skip (NULL: all). */
+/*
+ * Append every entry of t but those named skip (NULL: all).  Keys are
+ * binary on the wire, as RabbitMQ keeps them: one holding a NUL is
+ * compared and copied with its length, not cut short as a C string.
+ */
 void
 table_copy_except(struct evbuffer *b, const struct field_table *t,
     const char *skip)
@@ -822,11 +826,17 @@ table_copy_except(struct evbuffer *b, const struct field_table *t,
 	struct table_iter	it;
 	struct shortstr		key;
 	struct field_value	v;
+	size_t			n;
 
+	n = (skip != NULL) ? strlen(skip) : 0;
 	table_iter_init(&it, t);
-	while (table_next(&it, &key, &v))
-		if (skip == NULL || strcmp(key.s, skip) != 0)
-			table_add_value(b, key.s, &v);
+	while (table_next(&it, &key, &v)) {
+		if (skip != NULL && key.len == n &&
+		    memcmp(key.s, skip, n) == 0)
+			continue;
+		wire_put_shortstr(b, &key);
+		wire_put_value(b, &v);
+	}
 }
 
 /* Append one array element ('A' bodies hold values without keys). */

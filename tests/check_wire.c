@@ -1082,6 +1082,42 @@ START_TEST(test_table_add_value_every_type)
 }
 END_TEST
 
+/*
+ * Found by tests/fuzz/fuzz_codec.c: table_copy_except() compared and
+ * wrote keys as C strings, so "a\0b" and "a\0c" were both copied as "a",
+ * and skipping "BCC" also dropped "BCC\0x".
+ */
+START_TEST(test_table_copy_key_nul)
+{
+	const uint8_t		 in[] = {
+		3, 'a', 0, 'b', 'b', 1,
+		3, 'a', 0, 'c', 'b', 2,
+		3, 'B', 'C', 'C', 't', 1,
+		5, 'B', 'C', 'C', 0, 'x', 't', 1,
+		1, 0, 'V',
+	};
+	struct field_table	 t;
+	struct evbuffer		*b;
+
+	t.p = in;
+	t.len = sizeof in;
+	ck_assert_int_eq(table_validate(t.p, t.len), 0);
+	b = evbuffer_new();
+	table_copy_except(b, &t, NULL);
+	ck_assert_uint_eq(evbuffer_get_length(b), sizeof in);
+	ck_assert_int_eq(memcmp(evbuffer_pullup(b, -1), in, sizeof in), 0);
+	evbuffer_drain(b, evbuffer_get_length(b));
+
+	/* Only the entry named exactly "BCC" goes. */
+	table_copy_except(b, &t, "BCC");
+	ck_assert_uint_eq(evbuffer_get_length(b), sizeof in - 6);
+	ck_assert_int_eq(memcmp(evbuffer_pullup(b, -1), in, 12), 0);
+	ck_assert_int_eq(memcmp(evbuffer_pullup(b, -1) + 12, in + 18,
+	    sizeof in - 18), 0);
+	evbuffer_free(b);
+}
+END_TEST
+
 /* Assemble the suite. */
 static Suite *
 wire_suite(void)
@@ -1113,6 +1149,7 @@ wire_suite(void)
 	tcase_add_test(tc, test_table_equal);
 	tcase_add_test(tc, test_table_add);
 	tcase_add_test(tc, test_table_add_value_every_type);
+	tcase_add_test(tc, test_table_copy_key_nul);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -24,3 +24,6 @@ TESTS += tests/check_store
 tests_check_store_SOURCES = tests/check_store.c
 tests_check_store_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS)
 tests_check_store_LDADD = $(CHECK_LDADD) $(SQLITE_LIBS)
+
+# Fuzzing: the codec target, its corpus replayed in make check.
+include $(srcdir)/tests/fuzz/local.mk
