@@ -162,7 +162,7 @@ deadletter_headers_cb(const struct field_table *old, struct evbuffer *out,
 	}
 	qsort(h, n, sizeof *h, deadletter_hdr_cmp);
 	for (i = 0; i < n; i++)
-		table_add_value(out, h[i].key.s, &h[i].v);
+		table_add_entry(out, &h[i].key, &h[i].v);
 	free(h);
 	evbuffer_free(tmp);
 }
@@ -185,10 +185,10 @@ deadletter_headers_build(const struct field_table *old, struct evbuffer *out,
 	have = table_find(old, "x-death", &deaths) && deaths.type == 'A';
 	table_iter_init(&it, old);
 	while (table_next(&it, &key, &v)) {
-		if (strcmp(key.s, "x-death") == 0 ||
-		    (ctx->drop_cc && strcmp(key.s, "CC") == 0))
+		if (shortstr_is(&key, "x-death") ||
+		    (ctx->drop_cc && shortstr_is(&key, "CC")))
 			continue;
-		table_add_value(out, key.s, &v);
+		table_add_entry(out, &key, &v);
 	}
 	if (!have) {
 		table_add_longstr(out, "x-first-death-reason", ctx->reason);

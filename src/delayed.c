@@ -183,12 +183,12 @@ delayed_headers_cb(const struct field_table *old, struct evbuffer *out,
 
 	table_iter_init(&it, old);
 	while (table_next(&it, &key, &v)) {
-		if (strcmp(key.s, "x-delay") == 0 &&
+		if (shortstr_is(&key, "x-delay") &&
 		    field_value_int(&v, &d) == 0) {
 			v.type = d <= 2147483648LL ? 'I' : 'l';
 			v.v.i = -d;
 		}
-		table_add_value(out, key.s, &v);
+		table_add_entry(out, &key, &v);
 	}
 }
 

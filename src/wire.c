@@ -9,11 +9,22 @@
 #endif
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "wire.h"
+
+/* Tables up to this many octets in all are compared pair by pair. */
+#define WIRE_TABLE_WALK_MAX	512
+
+/* A table entry, for comparing large tables by sorted keys. */
+struct wire_entry {
+	const uint8_t		*key;
+	uint8_t			 klen;
+	struct field_value	 v;
+};
 
 static uint16_t	wire_be16(const uint8_t *);
 static uint32_t	wire_be32(const uint8_t *);
@@ -27,6 +38,11 @@ static int	wire_array_equal(const struct field_table *,
 		    const struct field_table *);
 static int	wire_table_subset(const struct field_table *,
 		    const struct field_table *);
+static int	wire_entry_cmp(const void *, const void *);
+static int	wire_entries(const struct field_table *,
+		    struct wire_entry **, size_t *);
+static int	wire_sorted_subset(const struct wire_entry *, size_t,
+		    const struct wire_entry *, size_t);
 static int	wire_type_known(uint8_t);
 static void	wire_put_key(struct evbuffer *, const char *);
 static void	wire_put_value(struct evbuffer *, const struct field_value *);
@@ -642,7 +658,78 @@ wire_array_equal(const struct field_table *a, const struct field_table *b)
 	}
 }
 
-/* Is every key/value pair of a also a pair of b? */
+/* Order entries by key octets, then length (qsort). */
+static int
+wire_entry_cmp(const void *x, const void *y)
+{
+	const struct wire_entry	*a = x, *b = y;
+	int			 c;
+
+	c = memcmp(a->key, b->key, a->klen < b->klen ? a->klen : b->klen);
+	if (c != 0)
+		return (c);
+	return ((int)a->klen - (int)b->klen);
+}
+
+/*
+ * The entries of t sorted by key, in *ep (free it); -1 when out of memory
+ * (the caller then walks the tables pair by pair).
+ */
+static int
+wire_entries(const struct field_table *t, struct wire_entry **ep, size_t *n)
+{
+	struct table_iter	 it;
+	struct wire_entry	*e = NULL, *ne, one;
+	size_t			 cap = 0;
+
+	*n = 0;
+	table_iter_init(&it, t);
+	while (wire_iter_step(&it, &one.key, &one.klen, &one.v)) {
+		if (*n == cap) {
+			cap = cap == 0 ? 64 : cap * 2;
+			if (cap > SIZE_MAX / sizeof *e ||
+			    (ne = realloc(e, cap * sizeof *e)) == NULL) {
+				free(e);
+				return (-1);
+			}
+			e = ne;
+		}
+		e[(*n)++] = one;
+	}
+	if (*n > 1)
+		qsort(e, *n, sizeof *e, wire_entry_cmp);
+	*ep = e;
+	return (0);
+}
+
+/* Is every entry of a (sorted) also an entry of b (sorted)? */
+static int
+wire_sorted_subset(const struct wire_entry *a, size_t na,
+    const struct wire_entry *b, size_t nb)
+{
+	size_t	i, j = 0, k;
+	int	found;
+
+	for (i = 0; i < na; i++) {
+		/* Both are sorted: b's cursor only moves forward. */
+		while (j < nb && wire_entry_cmp(&b[j], &a[i]) < 0)
+			j++;
+		found = 0;
+		for (k = j; !found && k < nb &&
+		    wire_entry_cmp(&b[k], &a[i]) == 0; k++)
+			found = field_value_equal(&a[i].v, &b[k].v);
+		if (!found)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Is every key/value pair of a also a pair of b?  Small tables are walked
+ * pair by pair; large ones are compared by sorted keys, so that a client
+ * cannot make the broker spend seconds on the quadratic walk (two 128 KiB
+ * tables of 26,000 entries in opposite orders took 4 s of CPU).
+ */
 static int
 wire_table_subset(const struct field_table *a, const struct field_table *b)
 {
@@ -675,9 +762,23 @@ wire_table_subset(const struct field_table *a, const struct field_table *b)
 int
 table_equal(const struct field_table *a, const struct field_table *b)
 {
+	struct wire_entry	*ea = NULL, *eb = NULL;
+	size_t			 na, nb;
+	int			 eq;
+
 	if (a->len == b->len &&
 	    (a->len == 0 || memcmp(a->p, b->p, a->len) == 0))
 		return (1);
+	if (a->len + b->len > WIRE_TABLE_WALK_MAX &&
+	    wire_entries(a, &ea, &na) == 0 &&
+	    wire_entries(b, &eb, &nb) == 0) {
+		eq = wire_sorted_subset(ea, na, eb, nb) &&
+		    wire_sorted_subset(eb, nb, ea, na);
+		free(ea);
+		free(eb);
+		return (eq);
+	}
+	free(ea);
 	return (wire_table_subset(a, b) && wire_table_subset(b, a));
 }
 
@@ -856,4 +957,24 @@ table_add_value(struct evbuffer *b, const char *key,
 		return;
 	wire_put_key(b, key);
 	wire_put_value(b, v);
+}
+
+/* Append an entry whose key came off the wire, with its length. */
+void
+table_add_entry(struct evbuffer *b, const struct shortstr *key,
+    const struct field_value *v)
+{
+	if (!wire_type_known(v->type))
+		return;
+	wire_put_shortstr(b, key);
+	wire_put_value(b, v);
+}
+
+/* Is the key exactly s, NULs and all? */
+int
+shortstr_is(const struct shortstr *key, const char *s)
+{
+	size_t	n = strlen(s);
+
+	return (key->len == n && memcmp(key->s, s, n) == 0);
 }

@@ -135,5 +135,10 @@ void	table_copy_except(struct evbuffer *, const struct field_table *,
 	    const char *);
 void	table_add_value(struct evbuffer *, const char *,
 	    const struct field_value *);
+/* Append an entry whose key came off the wire (it may hold a NUL). */
+void	table_add_entry(struct evbuffer *, const struct shortstr *,
+	    const struct field_value *);
+/* Is the key exactly s?  Compared with its length, NULs included. */
+int	shortstr_is(const struct shortstr *, const char *);
 
 #endif /* WIRE_H */

@@ -1008,6 +1008,133 @@ START_TEST(test_table_equal)
 }
 END_TEST
 
+/* A small deterministic generator for the table tests below. */
+static uint32_t
+rnd(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return (*state >> 16);
+}
+
+/* One entry: a key of 1-2 letters from "abcdef", a 'b' or a nested 'F'. */
+struct gen_entry {
+	char	key[3];
+	int	nested;		/* 'F' holding { "x": 'b' val } */
+	int	val;
+};
+
+static void
+gen_put(struct tbuf *t, const struct gen_entry *e)
+{
+	tb_key(t, e->key);
+	if (e->nested) {
+		tb_u8(t, 'F');
+		tb_u32(t, 4);
+		tb_key(t, "x");
+		tb_u8(t, 'b');
+		tb_u8(t, (uint8_t)e->val);
+	} else {
+		tb_u8(t, 'b');
+		tb_u8(t, (uint8_t)e->val);
+	}
+}
+
+/* Is every pair of a in b?  The plain walk, as a reference. */
+static int
+ref_subset(const struct field_table *a, const struct field_table *b)
+{
+	struct table_iter	ia, ib;
+	struct shortstr		ka, kb;
+	struct field_value	va, vb;
+	int			found;
+
+	table_iter_init(&ia, a);
+	while (table_next(&ia, &ka, &va)) {
+		found = 0;
+		table_iter_init(&ib, b);
+		while (!found && table_next(&ib, &kb, &vb))
+			found = ka.len == kb.len &&
+			    memcmp(ka.s, kb.s, ka.len) == 0 &&
+			    field_value_equal(&va, &vb);
+		if (!found)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Large tables are compared by sorted keys: the same answers as the pair
+ * by pair walk, for permutations, changed values, dropped, added and
+ * duplicated entries, and nested tables.
+ */
+START_TEST(test_table_equal_large)
+{
+	struct gen_entry	 e[400], f[401], tmp;
+	struct tbuf		 t1, t2;
+	struct field_table	 a, b;
+	uint32_t		 seed = 7;
+	int			 round, n, m, i, j, want, got, mut;
+	int			 nequal = 0, ndiffer = 0;
+
+	for (round = 0; round < 300; round++) {
+		n = 150 + (int)(rnd(&seed) % 250);
+		for (i = 0; i < n; i++) {
+			e[i].key[0] = (char)('a' + rnd(&seed) % 6);
+			e[i].key[1] = (rnd(&seed) % 2) ?
+			    (char)('a' + rnd(&seed) % 6) : '\0';
+			e[i].key[2] = '\0';
+			e[i].nested = rnd(&seed) % 5 == 0;
+			e[i].val = (int)(rnd(&seed) % 3);
+		}
+		/* f: a shuffled copy, then one mutation. */
+		memcpy(f, e, sizeof e[0] * (size_t)n);
+		for (i = n - 1; i > 0; i--) {
+			j = (int)(rnd(&seed) % (uint32_t)(i + 1));
+			tmp = f[i];
+			f[i] = f[j];
+			f[j] = tmp;
+		}
+		m = n;
+		mut = (int)(rnd(&seed) % 5);
+		j = (int)(rnd(&seed) % (uint32_t)n);
+		if (mut == 1)
+			f[j].val = (f[j].val + 1) % 3;
+		else if (mut == 2)
+			f[j] = f[--m];
+		else if (mut == 3)
+			f[m++] = f[j];		/* a duplicate */
+		else if (mut == 4) {
+			f[m] = f[j];
+			f[m++].nested = !f[j].nested;
+		}
+		tb_init(&t1);
+		tb_init(&t2);
+		for (i = 0; i < n; i++)
+			gen_put(&t1, &e[i]);
+		for (i = 0; i < m; i++)
+			gen_put(&t2, &f[i]);
+		ck_assert_int_eq(validate(&t1), 0);
+		ck_assert_int_eq(validate(&t2), 0);
+		a.p = t1.b; a.len = t1.n;
+		b.p = t2.b; b.len = t2.n;
+		ck_assert(a.len + b.len > 512);	/* the sorted path */
+		want = ref_subset(&a, &b) && ref_subset(&b, &a);
+		got = table_equal(&a, &b);
+		ck_assert_int_eq(got, want);
+		ck_assert_int_eq(table_equal(&b, &a), want);
+		if (want)
+			nequal++;
+		else
+			ndiffer++;
+		tb_free(&t1);
+		tb_free(&t2);
+	}
+	/* Both answers were exercised. */
+	ck_assert_int_gt(nequal, 30);
+	ck_assert_int_gt(ndiffer, 30);
+}
+END_TEST
+
 START_TEST(test_table_add)
 {
 	struct evbuffer		*b, *inner;
@@ -1118,6 +1245,37 @@ START_TEST(test_table_copy_key_nul)
 }
 END_TEST
 
+/* Entries re-added one by one keep keys holding a NUL (dead-lettering). */
+START_TEST(test_table_add_entry_key_nul)
+{
+	const uint8_t		 in[] = {
+		3, 'a', 0, 'b', 'b', 1,
+		5, 'B', 'C', 'C', 0, 'x', 't', 1,
+		3, 'B', 'C', 'C', 't', 1,
+	};
+	struct field_table	 t;
+	struct table_iter	 it;
+	struct shortstr		 key;
+	struct field_value	 v;
+	struct evbuffer		*b;
+	int			 named = 0;
+
+	t.p = in;
+	t.len = sizeof in;
+	ck_assert_int_eq(table_validate(t.p, t.len), 0);
+	b = evbuffer_new();
+	table_iter_init(&it, &t);
+	while (table_next(&it, &key, &v)) {
+		named += shortstr_is(&key, "BCC");
+		table_add_entry(b, &key, &v);
+	}
+	ck_assert_int_eq(named, 1);	/* not "BCC\0x" */
+	ck_assert_uint_eq(evbuffer_get_length(b), sizeof in);
+	ck_assert_int_eq(memcmp(evbuffer_pullup(b, -1), in, sizeof in), 0);
+	evbuffer_free(b);
+}
+END_TEST
+
 /* Assemble the suite. */
 static Suite *
 wire_suite(void)
@@ -1147,9 +1305,11 @@ wire_suite(void)
 	tcase_add_test(tc, test_field_value_int);
 	tcase_add_test(tc, test_field_value_equal);
 	tcase_add_test(tc, test_table_equal);
+	tcase_add_test(tc, test_table_equal_large);
 	tcase_add_test(tc, test_table_add);
 	tcase_add_test(tc, test_table_add_value_every_type);
 	tcase_add_test(tc, test_table_copy_key_nul);
+	tcase_add_test(tc, test_table_add_entry_key_nul);
 	suite_add_tcase(s, tc);
 	return (s);
 }
