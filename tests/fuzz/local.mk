@@ -10,7 +10,7 @@ TESTS += tests/fuzz/replay-codec.sh
 tests_fuzz_replay_codec_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_codec.c
 tests_fuzz_replay_codec_LDADD = $(BROKER_LIBS)
 EXTRA_DIST += tests/fuzz/replay-codec.sh tests/fuzz/make-corpus.py \
-	tests/fuzz/corpus
+	tests/fuzz/corpus tests/fuzz/stream-fuzz.py
 
 # make fuzz: the target under libFuzzer with ASan and UBSan, built by
 # clang from the codec's sources alone, run for FUZZ_SECONDS over a copy
