@@ -239,7 +239,7 @@ consumer_has_credit(const struct consumer *c)
 	if (ch->state != CH_OPEN || conn->out_paused)
 		return (0);
 	if (evbuffer_get_length(conn->out) >= (size_t)config.consumer_buffer) {
-		/* Resumed by connection_write_cb when the buffer drains. */
+		/* Resumed by connection_drained when the buffer drains. */
 		conn->out_paused = 1;
 		return (0);
 	}

@@ -455,8 +455,7 @@ connection_flush(struct connection *c)
 {
 	int	n;
 
-	if (c->state == CONN_DEAD || c->bev_writes)
-		return;
+	/* Queued connections are live and not in bufferevent mode. */
 	n = connection_write(c);
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		connection_drop(c, strerror(errno));
@@ -847,7 +846,10 @@ connection_process(struct connection *c)
 			evbuffer_drain(in, off);
 		if (p == NULL || off > 0 || c->flush_close)
 			continue;
-		/* The first frame is not all in the first extent. */
+		/*
+		 * The first frame is not all in the first extent (its size
+		 * is within frame_max: connection_frames checked it).
+		 */
 		if (connection_body_start(c, p, len))
 			continue;
 		need = ((size_t)p[3] << 24 | (size_t)p[4] << 16 |

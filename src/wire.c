@@ -927,17 +927,11 @@ table_copy_except(struct evbuffer *b, const struct field_table *t,
 	struct table_iter	it;
 	struct shortstr		key;
 	struct field_value	v;
-	size_t			n;
 
-	n = (skip != NULL) ? strlen(skip) : 0;
 	table_iter_init(&it, t);
-	while (table_next(&it, &key, &v)) {
-		if (skip != NULL && key.len == n &&
-		    memcmp(key.s, skip, n) == 0)
-			continue;
-		wire_put_shortstr(b, &key);
-		wire_put_value(b, &v);
-	}
+	while (table_next(&it, &key, &v))
+		if (skip == NULL || !shortstr_is(&key, skip))
+			table_add_entry(b, &key, &v);
 }
 
 /* Append one array element ('A' bodies hold values without keys). */
